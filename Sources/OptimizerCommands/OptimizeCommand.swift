@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import RouteOptimization
+
+/// `truckroll optimize`: solves one `fsd-instance/1` file and writes an `fsd-solution/1` file.
+public struct OptimizeCommand: AsyncParsableCommand {
+    /// Command name and help.
+    public static let configuration = CommandConfiguration(
+        commandName: "optimize",
+        abstract: "Assign and order jobs to minimise weighted downtime (or travel) on an fsd-instance/1 file.",
+        discussion: "Prints one JSON line: objective, assigned, unassigned, travel, seconds. Exit code 2 on malformed input."
+    )
+
+    /// Instance file (`fsd-instance/1`).
+    @Option(name: .long, help: "Instance file (fsd-instance/1).")
+    public var instance: String
+
+    /// Solution file to write (`fsd-solution/1`).
+    @Option(name: .long, help: "Solution file to write (fsd-solution/1).")
+    public var out: String
+
+    /// Wall-clock budget in seconds, from reading the instance to writing the solution.
+    @Option(name: .long, help: "Time limit in seconds, from reading the instance to writing the solution.")
+    public var timeLimit: Double = 10
+
+    /// Random seed.
+    @Option(name: .long, help: "Random seed; equal seeds and --iterations give equal plans.")
+    public var seed: UInt64 = 1
+
+    /// Parallel independent searches.
+    @Option(name: .long, help: "Parallel independent searches (seeds seed, seed+1, ...); the best plan is kept.")
+    public var threads: Int = 1
+
+    /// Iteration limit per search.
+    @Option(name: .long, help: "Iteration limit per search (with a time limit, whichever comes first).")
+    public var iterations: Int?
+
+    /// Write the construction heuristic's plan without improving it.
+    @Flag(name: .long, help: "Stop after the construction heuristic (measures time to the first feasible plan).")
+    public var constructOnly = false
+
+    /// Creates the command with default options.
+    public init() {}
+
+    /// Runs the command.
+    /// - Throws: `ExitCode(2)` on malformed input, `ExitCode(1)` when the solution cannot be written.
+    public func run() async throws {
+        let run = try await solve(instancePath: instance, timeLimit: timeLimit, seed: seed, threads: threads, iterations: iterations, constructOnly: constructOnly)
+        do {
+            try run.solutionJSON(seed: seed, threads: threads).write(to: URL(fileURLWithPath: out))
+        } catch {
+            printError("out: cannot write \(out): \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+        print(run.summaryLine(extra: ["seed": "\(seed)", "threads": "\(threads)"]))
+    }
+}
+
+/// One solved instance: what was solved, the outcome and how long it took.
+struct SolvedInstance {
+    var instance: BenchInstance
+    var plan: Plan
+    var cost: PlanCost
+    var iterations: Int
+    var seconds: Double
+
+    func solutionJSON(seed: UInt64, threads: Int) -> Data {
+        instance.solutionJSON(plan: plan, objective: cost.total, solver: [
+            "name": "truckroll", "algorithm": "SISR (Christiaens & Vanden Berghe 2020)",
+            "seed": "\(seed)", "threads": "\(threads)", "iterations": "\(iterations)",
+        ])
+    }
+
+    func summaryLine(extra: [String: String]) -> String {
+        var fields: [(String, String)] = [
+            ("instance", "\"\(instance.name)\""), ("objective", "\(cost.total)"), ("assigned", "\(cost.assigned)"),
+            ("unassigned", "\(cost.unassigned)"), ("travel", "\(cost.travelDistance)"), ("routes_used", "\(cost.routesUsed)"),
+            ("seconds", String(format: "%.3f", seconds)), ("iterations", "\(iterations)"),
+        ]
+        fields += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+    }
+}
+
+/// Reads, parses and solves an instance within `timeLimit` seconds of wall time (measured with `ContinuousClock`).
+/// - Throws: `ExitCode(2)` after printing a one-line message naming the field when the input is malformed.
+func solve(instancePath: String, timeLimit: Double, seed: UInt64, threads: Int, iterations: Int?, constructOnly: Bool) async throws -> SolvedInstance {
+    let clock = ContinuousClock()
+    let started = clock.now
+    let data: Data
+    do {
+        data = try Data(contentsOf: URL(fileURLWithPath: instancePath))
+    } catch {
+        printError("instance: cannot read \(instancePath)")
+        throw ExitCode(2)
+    }
+    let instance: BenchInstance
+    let optimizer: RouteOptimizer
+    do {
+        instance = try BenchInstance(json: data)
+        optimizer = try RouteOptimizer(problem: instance.problem)
+    } catch let error as BenchInstanceError {
+        printError(error.description)
+        throw ExitCode(2)
+    } catch {
+        printError("instance: \(error)")
+        throw ExitCode(2)
+    }
+    // Keep a small margin for the final descent and for writing the solution.
+    let searchBudget = max(0, timeLimit * 0.98 - 0.05)
+    let limits = SearchLimits(maxIterations: iterations) {
+        let elapsed = started.duration(to: clock.now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return searchBudget > 0 ? seconds / searchBudget : 1
+    }
+    let options = OptimizerOptions(seed: seed, threads: threads, limits: limits)
+    let plan: Plan
+    let cost: PlanCost
+    var iterationsDone = 0
+    do {
+        if constructOnly {
+            plan = try optimizer.construct(options)
+            cost = try optimizer.evaluate(plan).cost
+        } else {
+            let result = try await optimizer.optimize(options)
+            plan = result.plan
+            cost = result.cost
+            iterationsDone = result.iterations
+        }
+    } catch {
+        printError("instance: \(error)")
+        throw ExitCode(2)
+    }
+    let elapsed = started.duration(to: clock.now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return SolvedInstance(instance: instance, plan: plan, cost: cost, iterations: iterationsDone, seconds: seconds)
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,167 @@
+/// The problem flattened into arrays for the search: one route per technician shift, one entry per eligible
+/// (job, technician) pair, windows in one array.
+struct CompiledProblem: Sendable {
+    let problem: RoutingProblem
+    let travel: TravelMatrix
+    let jobCount: Int
+    let technicianCount: Int
+    let routeCount: Int
+
+    // Routes (one per technician shift).
+    let routeTechnician: [Int]
+    let routeShift: [Int]
+    let routeStartNode: [Int]
+    let routeEndNode: [Int]
+    let routeShiftStart: [Double]
+    let routeShiftEnd: [Double]
+    let routeCapacity: [Double]
+    let routeHasBreak: [Bool]
+    let routeBreakEarliest: [Double]
+    let routeBreakLatest: [Double]
+    let routeBreakMinutes: [Double]
+    let routeIndexOfShift: [[Int]]
+
+    // Jobs.
+    let jobNode: [Int]
+    let jobCompletionWeight: [Double]
+    let jobDue: [Double]
+    let jobLatenessCost: [Double]
+    let jobPenalty: [Double]
+    let jobDemand: [Double]
+    let windowOffset: [Int]
+    let windowEarliest: [Double]
+    let windowLatest: [Double]
+    let jobLastWindowLatest: [Double]
+
+    // Eligible (job, technician) pairs.
+    let pairOfJobAndTechnician: [Int32]
+    let pairService: [Double]
+    let pairRelease: [Double]
+    let eligibleRoutes: [[Int]]
+
+    let travelCostPerMinute: Double
+    let travelCostPerDistance: Double
+    let fixedCostPerRoute: Double
+
+    /// - Complexity: O(jobs × technicians × required skills).
+    init(_ problem: RoutingProblem) {
+        self.problem = problem
+        travel = problem.travel
+        jobCount = problem.jobs.count
+        technicianCount = problem.technicians.count
+        let weights = problem.objective
+
+        var routeTechnician: [Int] = [], routeShift: [Int] = [], startNode: [Int] = [], endNode: [Int] = []
+        var shiftStart: [Double] = [], shiftEnd: [Double] = [], capacity: [Double] = []
+        var hasBreak: [Bool] = [], breakEarliest: [Double] = [], breakLatest: [Double] = [], breakMinutes: [Double] = []
+        var routeIndexOfShift: [[Int]] = []
+        for (technicianIndex, technician) in problem.technicians.enumerated() {
+            var indices: [Int] = []
+            for (shiftIndex, shift) in technician.shifts.enumerated() {
+                indices.append(routeTechnician.count)
+                routeTechnician.append(technicianIndex)
+                routeShift.append(shiftIndex)
+                startNode.append(technician.startNode)
+                endNode.append(technician.endNode)
+                shiftStart.append(shift.start)
+                shiftEnd.append(shift.end)
+                capacity.append(technician.capacity ?? .infinity)
+                hasBreak.append(shift.breakRule != nil)
+                breakEarliest.append(shift.breakRule?.window.earliest ?? 0)
+                breakLatest.append(shift.breakRule?.window.latest ?? 0)
+                breakMinutes.append(shift.breakRule?.minutes ?? 0)
+            }
+            routeIndexOfShift.append(indices)
+        }
+        self.routeTechnician = routeTechnician
+        self.routeShift = routeShift
+        routeStartNode = startNode
+        routeEndNode = endNode
+        routeShiftStart = shiftStart
+        routeShiftEnd = shiftEnd
+        routeCapacity = capacity
+        routeHasBreak = hasBreak
+        routeBreakEarliest = breakEarliest
+        routeBreakLatest = breakLatest
+        routeBreakMinutes = breakMinutes
+        self.routeIndexOfShift = routeIndexOfShift
+        routeCount = routeTechnician.count
+
+        let jobs = problem.jobs
+        jobNode = jobs.map(\.node)
+        jobCompletionWeight = jobs.map { $0.downtimeWeight * weights.downtimeFactor }
+        jobDue = jobs.map { $0.dueTime ?? .infinity }
+        jobLatenessCost = jobs.map(\.latenessCostPerMinute)
+        jobPenalty = jobs.map(\.unassignedPenalty)
+        jobDemand = jobs.map(\.demand)
+        var offsets = [0], earliest: [Double] = [], latest: [Double] = []
+        for job in jobs {
+            for window in job.timeWindows.sorted(by: { $0.earliest < $1.earliest }) {
+                earliest.append(window.earliest)
+                latest.append(window.latest)
+            }
+            offsets.append(earliest.count)
+        }
+        windowOffset = offsets
+        windowEarliest = earliest
+        windowLatest = latest
+        jobLastWindowLatest = jobs.map { $0.timeWindows.map(\.latest).max() ?? -.infinity }
+
+        var pairs = [Int32](repeating: -1, count: jobCount * technicianCount)
+        var service: [Double] = [], release: [Double] = []
+        var eligible = [[Int]](repeating: [], count: jobCount)
+        for (jobIndex, job) in jobs.enumerated() {
+            for (technicianIndex, technician) in problem.technicians.enumerated() {
+                guard job.requiredSkills.allSatisfy({ (technician.skills[$0.skill] ?? Int.min) >= $0.minimumLevel }),
+                      job.demand <= (technician.capacity ?? .infinity)
+                else { continue }
+                pairs[jobIndex * technicianCount + technicianIndex] = Int32(service.count)
+                let level = job.requiredSkills.first.flatMap { technician.skills[$0.skill] }
+                service.append(level.flatMap { job.serviceMinutesByLevel[$0] } ?? job.serviceMinutes)
+                release.append(job.releaseTimeByTechnician[technician.id] ?? job.releaseTime)
+                eligible[jobIndex].append(contentsOf: routeIndexOfShift[technicianIndex])
+            }
+        }
+        pairOfJobAndTechnician = pairs
+        pairService = service
+        pairRelease = release
+        eligibleRoutes = eligible
+        travelCostPerMinute = weights.travelCostPerMinute
+        travelCostPerDistance = weights.travelCostPerDistance
+        fixedCostPerRoute = weights.fixedCostPerRoute
+    }
+
+    /// Index of the (job, technician-of-route) pair, or -1 when the technician cannot do the job.
+    @inline(__always)
+    func pair(job: Int, route: Int) -> Int {
+        Int(pairOfJobAndTechnician[job * technicianCount + routeTechnician[route]])
+    }
+
+    /// Cost of driving from one node to another.
+    @inline(__always)
+    func legCost(_ from: Int, _ to: Int) -> Double {
+        var cost = 0.0
+        if travelCostPerMinute != 0 { cost += travelCostPerMinute * travel.time(from, to) }
+        if travelCostPerDistance != 0 { cost += travelCostPerDistance * travel.distance(from, to) }
+        return cost
+    }
+
+    /// Cost of completing `job` at `completion`: weighted downtime plus lateness.
+    @inline(__always)
+    func visitCost(job: Int, completion: Double) -> Double {
+        let late = completion - jobDue[job]
+        return jobCompletionWeight[job] * completion + (late > 0 ? late * jobLatenessCost[job] : 0)
+    }
+
+    /// Earliest start of service at or after `arrival` inside one of the job's windows and after its release time.
+    /// - Returns: the start, or `nil` when every window has closed.
+    @inline(__always)
+    func earliestStart(job: Int, pair: Int, arrival: Double) -> Double? {
+        let ready = max(arrival, pairRelease[pair])
+        for window in windowOffset[job]..<windowOffset[job + 1] {
+            let start = max(ready, windowEarliest[window])
+            if start <= windowLatest[window] { return start }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,193 @@
+/// Re-planning during the day from the plan technicians are already following.
+public struct Reoptimization: Sendable {
+    /// The plan being followed.
+    public var currentPlan: Plan
+    /// The current time, in the problem's minutes.
+    public var now: Double
+    /// Visits of `currentPlan` starting before `now + frozenMinutes` are frozen: they, and every visit before them
+    /// on the same route, keep their technician and position, and nothing is inserted before them.
+    public var frozenMinutes: Double
+    /// Largest number of visits of `currentPlan` that may change technician or become unassigned; `nil` for no cap.
+    public var disruptionBudget: Int?
+
+    /// Creates a re-optimisation request.
+    /// - Parameters:
+    ///   - currentPlan: plan being followed.
+    ///   - now: current time.
+    ///   - frozenMinutes: horizon of frozen visits.
+    ///   - disruptionBudget: cap on visits changing technician.
+    public init(currentPlan: Plan, now: Double, frozenMinutes: Double, disruptionBudget: Int? = nil) {
+        self.currentPlan = currentPlan
+        self.now = now
+        self.frozenMinutes = frozenMinutes
+        self.disruptionBudget = disruptionBudget
+    }
+}
+
+/// How to run the optimiser.
+public struct OptimizerOptions: Sendable {
+    /// Seed of the first search; search i of `threads` uses `seed + i`.
+    public var seed: UInt64
+    /// Independent searches run in parallel; the best plan is kept.
+    public var threads: Int
+    /// When to stop.
+    public var limits: SearchLimits
+    /// Start from an existing plan instead of from scratch.
+    public var reoptimization: Reoptimization?
+
+    /// Creates options.
+    /// - Parameters:
+    ///   - seed: random seed.
+    ///   - threads: parallel searches (at least 1).
+    ///   - limits: stopping rule.
+    ///   - reoptimization: existing plan to start from.
+    public init(seed: UInt64 = 1, threads: Int = 1, limits: SearchLimits, reoptimization: Reoptimization? = nil) {
+        self.seed = seed
+        self.threads = max(1, threads)
+        self.limits = limits
+        self.reoptimization = reoptimization
+    }
+}
+
+/// What the optimiser returns.
+public struct OptimizationResult: Sendable {
+    /// The best plan found.
+    public var plan: Plan
+    /// Its cost, recomputed from the plan.
+    public var cost: PlanCost
+    /// Cost of the construction heuristic's plan (before the metaheuristic).
+    public var initialCost: Double
+    /// Ruin-and-recreate iterations, summed over the parallel searches.
+    public var iterations: Int
+}
+
+/// Why optimisation could not start.
+public enum OptimizationError: Error, Hashable, Sendable {
+    /// The pinned visits of this technician shift cannot be scheduled in the given order.
+    case infeasiblePinnedVisits(technician: Int, shift: Int)
+    /// The plan to re-optimise is not feasible.
+    case invalidCurrentPlan(PlanViolation)
+    /// A pinned visit is not on its technician's shift in the plan to re-optimise.
+    case pinnedVisitMoved(job: Int)
+}
+
+/// Assigns jobs to technician shifts and orders them to minimise weighted downtime, lateness, travel and
+/// unassigned penalties (or travel only), with a construction heuristic followed by `StringRemovalSearch`.
+public struct RouteOptimizer: Sendable {
+    let compiled: CompiledProblem
+
+    /// Prepares a problem.
+    /// - Parameter problem: the problem; validated here.
+    /// - Throws: `RoutingProblemError` naming the offending field.
+    /// - Complexity: O(jobs × technicians).
+    public init(problem: RoutingProblem) throws(RoutingProblemError) {
+        try problem.validate()
+        compiled = CompiledProblem(problem)
+    }
+
+    /// The problem being solved.
+    public var problem: RoutingProblem { compiled.problem }
+
+    /// Builds a plan and improves it until the limits are reached. With `threads` > 1, independent searches with
+    /// consecutive seeds run in parallel and the best plan wins (ties go to the lowest seed), so the result is
+    /// deterministic for a given seed, thread count and iteration limit.
+    /// - Parameter options: seed, threads, limits and optional re-optimisation.
+    /// - Returns: the best plan found.
+    /// - Throws: `OptimizationError` when pinned or current visits cannot be honoured.
+    public func optimize(_ options: OptimizerOptions) async throws(OptimizationError) -> OptimizationResult {
+        let (context, start) = try initialSolution(options)
+        let outcomes: [(best: SearchSolution, iterations: Int)]
+        if options.threads == 1 {
+            outcomes = [Self.search(context: context, start: start, seed: options.seed, limits: options.limits)]
+        } else {
+            outcomes = await withTaskGroup(of: (Int, SearchSolution, Int).self) { group in
+                for index in 0..<options.threads {
+                    group.addTask {
+                        let outcome = Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits)
+                        return (index, outcome.best, outcome.iterations)
+                    }
+                }
+                var collected: [(Int, SearchSolution, Int)] = []
+                for await outcome in group { collected.append(outcome) }
+                return collected.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+            }
+        }
+        var best = outcomes[0].best
+        for outcome in outcomes.dropFirst() where outcome.best.cost < best.cost { best = outcome.best }
+        let plan = best.plan(compiled: compiled)
+        let cost = (try? evaluate(plan).cost) ?? Self.unpricedCost
+        return OptimizationResult(plan: plan, cost: cost, initialCost: start.cost, iterations: outcomes.reduce(0) { $0 + $1.iterations })
+    }
+
+    private static let unpricedCost = PlanCost(total: .infinity, downtime: 0, lateness: 0, travelMinutes: 0, travelDistance: 0, routesUsed: 0, unassignedPenalty: 0, assigned: 0, unassigned: 0)
+
+    private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits) -> (best: SearchSolution, iterations: Int) {
+        var search = StringRemovalSearch(context: context, seed: seed)
+        var (best, iterations) = search.run(from: start, limits: limits)
+        best.relocateDescent(context: context)
+        return (best, iterations)
+    }
+
+    /// The plan of the construction heuristic alone (pinned visits, then cheapest insertion, most urgent first).
+    /// - Parameter options: only `reoptimization` and `seed` are used.
+    /// - Returns: the constructed plan.
+    /// - Throws: `OptimizationError` when pinned or current visits cannot be honoured.
+    /// - Complexity: O(jobs × eligible routes × route length) insertion evaluations.
+    public func construct(_ options: OptimizerOptions) throws(OptimizationError) -> Plan {
+        try initialSolution(options).solution.plan(compiled: compiled)
+    }
+
+    private func initialSolution(_ options: OptimizerOptions) throws(OptimizationError) -> (context: SearchContext, solution: SearchSolution) {
+        let problem = compiled.problem
+        var solution = SearchSolution(compiled: compiled)
+        var isFixed = [Bool](repeating: false, count: compiled.jobCount)
+        var originalTechnician = [Int](repeating: -1, count: compiled.jobCount)
+        var disruptionBudget = Int.max
+        var pinnedJobs: [Int: [Int]] = [:]
+        for pin in problem.pinnedVisits {
+            isFixed[pin.job] = true
+            pinnedJobs[compiled.routeIndexOfShift[pin.technician][pin.shift], default: []].append(pin.job)
+        }
+        var initialRoutes: [Int: (jobs: [Int], locked: Int)] = [:]
+        if let reoptimization = options.reoptimization {
+            let visits: [ScheduledVisit]
+            do { visits = try evaluate(reoptimization.currentPlan).visits } catch { throw .invalidCurrentPlan(error) }
+            var startOf = [Double](repeating: .infinity, count: compiled.jobCount)
+            for visit in visits { startOf[visit.job] = visit.start }
+            for route in reoptimization.currentPlan.routes where !route.jobs.isEmpty {
+                let routeIndex = compiled.routeIndexOfShift[route.technician][route.shift]
+                let frozenCount = (route.jobs.lastIndex { startOf[$0] < reoptimization.now + reoptimization.frozenMinutes } ?? -1) + 1
+                for (position, job) in route.jobs.enumerated() {
+                    originalTechnician[job] = route.technician
+                    if position < frozenCount { isFixed[job] = true }
+                }
+                initialRoutes[routeIndex] = (route.jobs, frozenCount)
+            }
+            for (route, jobs) in pinnedJobs {
+                for job in jobs where !(initialRoutes[route]?.jobs.contains(job) ?? false) { throw .pinnedVisitMoved(job: job) }
+            }
+            disruptionBudget = reoptimization.disruptionBudget ?? Int.max
+        } else {
+            for (route, jobs) in pinnedJobs { initialRoutes[route] = (jobs, 0) }
+        }
+        for (route, initial) in initialRoutes.sorted(by: { $0.key < $1.key }) {
+            guard let state = compiled.buildRoute(route, jobs: initial.jobs, lockedPrefix: initial.locked) else {
+                throw .infeasiblePinnedVisits(technician: compiled.routeTechnician[route], shift: compiled.routeShift[route])
+            }
+            solution.replaceRoute(route, with: state)
+            for job in initial.jobs { solution.cost -= compiled.jobPenalty[job] }
+        }
+        solution.unassigned.removeAll { solution.routeOfJob[$0] >= 0 }
+        let context = SearchContext(compiled: compiled, isFixed: isFixed, originalTechnician: originalTechnician, disruptionBudget: disruptionBudget)
+        // Most urgent first: Smith's ratio of downtime weight to the shortest service time.
+        let urgency = (0..<compiled.jobCount).map { job -> Double in
+            let services = compiled.eligibleRoutes[job].isEmpty ? [1.0] : [compiled.pairService[compiled.pair(job: job, route: compiled.eligibleRoutes[job][0])]]
+            return (compiled.jobCompletionWeight[job] + compiled.jobLatenessCost[job]) / max(1, services[0]) + compiled.jobPenalty[job] * 1e-12
+        }
+        let order = solution.unassigned.filter { !compiled.eligibleRoutes[$0].isEmpty }.sorted { urgency[$0] > urgency[$1] || (urgency[$0] == urgency[$1] && $0 < $1) }
+        var scratch = InsertionScratch(routeCount: compiled.routeCount)
+        var rng = SplitMix64(seed: options.seed)
+        solution.recreate(order, context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
+        return (context, solution)
+    }
+}
