@@ -23,9 +23,9 @@ struct CompiledProblem: Sendable {
 
     // Jobs.
     let jobNode: [Int]
-    let jobCompletionWeight: [Double]
+    private(set) var jobCompletionWeight: [Double]
     let jobDue: [Double]
-    let jobLatenessCost: [Double]
+    private(set) var jobLatenessCost: [Double]
     let jobPenalty: [Double]
     let jobDemand: [Double]
     let windowOffset: [Int]
@@ -39,9 +39,11 @@ struct CompiledProblem: Sendable {
     let pairRelease: [Double]
     let eligibleRoutes: [[Int]]
 
-    let travelCostPerMinute: Double
-    let travelCostPerDistance: Double
-    let fixedCostPerRoute: Double
+    private(set) var travelCostPerMinute: Double
+    private(set) var travelCostPerDistance: Double
+    private(set) var fixedCostPerRoute: Double
+    /// Cost per minute of route duration (shift start to return); used only by the packing phase.
+    private(set) var durationCostPerMinute = 0.0
 
     /// - Complexity: O(jobs × technicians × required skills).
     init(_ problem: RoutingProblem) {
@@ -129,6 +131,20 @@ struct CompiledProblem: Sendable {
         travelCostPerMinute = weights.travelCostPerMinute
         travelCostPerDistance = weights.travelCostPerDistance
         fixedCostPerRoute = weights.fixedCostPerRoute
+    }
+
+    /// The same problem priced for packing: travel time plus half the route duration, with downtime and lateness
+    /// only breaking ties, and the real penalties. Short, compact routes leave the most room for unassigned jobs;
+    /// this is what distance-minimising solvers do well on over-subscribed days.
+    func packingVariant() -> CompiledProblem {
+        var packing = self
+        packing.jobCompletionWeight = jobCompletionWeight.map { $0 * 0.01 }
+        packing.jobLatenessCost = jobLatenessCost.map { $0 * 0.01 }
+        packing.travelCostPerMinute = 1
+        packing.travelCostPerDistance = 0
+        packing.fixedCostPerRoute = 0
+        packing.durationCostPerMinute = 0.5
+        return packing
     }
 
     /// Index of the (job, technician-of-route) pair, or -1 when the technician cannot do the job.

@@ -121,11 +121,46 @@ public struct RouteOptimizer: Sendable {
 
     private static let unpricedCost = PlanCost(total: .infinity, downtime: 0, lateness: 0, travelMinutes: 0, travelDistance: 0, routesUsed: 0, unassignedPenalty: 0, assigned: 0, unassigned: 0)
 
+    /// Share of the budget given to the packing phase when the first plan leaves assignable jobs out.
+    static let packingShare = 0.6
+    /// Share of the remaining budget given to fleet minimisation when routes have a fixed cost.
+    static let fleetShare = 0.5
+
+    /// One search. When the constructed plan leaves out jobs that some technician could do, a packing phase
+    /// (route duration first, `CompiledProblem.packingVariant`) first makes room to serve as many jobs as possible,
+    /// then the real objective is optimised from the better of the packed and the constructed plan.
     private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits) -> (best: SearchSolution, iterations: Int) {
+        var phaseStart = start
+        var phase = 0.0..<1.0
+        var iterations = 0
+        if start.unassigned.contains(where: { !context.compiled.eligibleRoutes[$0].isEmpty }) {
+            let packingContext = context.repriced(context.compiled.packingVariant())
+            var packing = StringRemovalSearch(context: packingContext, seed: seed ^ 0x5041_434B)
+            var packingStart = start.repriced(packingContext.compiled)
+            // Rebuild from scratch with packing prices, tightest windows first.
+            packingStart.clearMovableJobs(context: packingContext)
+            let latest = context.compiled.jobLastWindowLatest
+            let order = packingStart.unassigned.sorted { latest[$0] < latest[$1] || (latest[$0] == latest[$1] && $0 < $1) }
+            var scratch = InsertionScratch(routeCount: context.compiled.routeCount)
+            var rng = SplitMix64(seed: seed)
+            packingStart.recreate(order, context: packingContext, scratch: &scratch, rng: &rng, blinkRate: 0)
+            let packed: SearchSolution
+            (packed, iterations) = packing.run(from: packingStart, limits: limits, phase: 0..<packingShare, rankingPenalties: context.compiled.jobPenalty)
+            let repriced = packed.repriced(context.compiled)
+            if repriced.cost < start.cost { phaseStart = repriced }
+            phase = packingShare..<1.0
+        }
         var search = StringRemovalSearch(context: context, seed: seed)
-        var (best, iterations) = search.run(from: start, limits: limits)
+        if context.compiled.fixedCostPerRoute > 0 {
+            let fleetPhase = phase.lowerBound..<(phase.lowerBound + fleetShare * (phase.upperBound - phase.lowerBound))
+            let (fewerRoutes, fleetIterations) = search.minimizeRoutes(from: phaseStart, limits: limits, phase: fleetPhase)
+            if fewerRoutes.cost < phaseStart.cost { phaseStart = fewerRoutes }
+            iterations += fleetIterations
+            phase = fleetPhase.upperBound..<phase.upperBound
+        }
+        var (best, total) = search.run(from: phaseStart, limits: limits, phase: phase, firstIteration: iterations)
         best.relocateDescent(context: context)
-        return (best, iterations)
+        return (best, total)
     }
 
     /// The plan of the construction heuristic alone (pinned visits, then cheapest insertion, most urgent first).

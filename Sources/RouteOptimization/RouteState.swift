@@ -14,6 +14,8 @@ struct RouteState: Sendable {
     var breakPendingAfter: [Bool] = []
     var latestStart: [Double] = []
     var load = 0.0
+    /// Time back at the end location (0 when empty).
+    var returnTime = 0.0
     /// Visits, travel and fixed cost of this route (0 when empty).
     var cost = 0.0
     /// Visits at positions below this index are frozen: nothing is removed from or inserted into that prefix.
@@ -84,8 +86,9 @@ extension CompiledProblem {
             state.breakPendingAfter.append(cursor.breakPending)
             state.load += jobDemand[job]
         }
-        guard state.load <= routeCapacity[route], returnTime(route: route, cursor: cursor) != nil else { return nil }
-        cost += legCost(cursor.node, routeEndNode[route])
+        guard state.load <= routeCapacity[route], let back = returnTime(route: route, cursor: cursor) else { return nil }
+        cost += legCost(cursor.node, routeEndNode[route]) + durationCostPerMinute * (back - routeShiftStart[route])
+        state.returnTime = back
         state.cost = cost
         state.latestStart = [Double](repeating: 0, count: jobs.count)
         var latest = routeShiftEnd[route]
@@ -145,7 +148,10 @@ extension CompiledProblem {
             if delta >= bound { return .infinity }
             index += 1
         }
-        guard returnTime(route: route, cursor: cursor) != nil else { return .infinity }
+        guard let back = returnTime(route: route, cursor: cursor) else { return .infinity }
+        if durationCostPerMinute != 0 {
+            delta += durationCostPerMinute * (back - (count == 0 ? routeShiftStart[route] : state.returnTime))
+        }
         return delta < bound ? delta : .infinity
     }
 }

@@ -1,6 +1,6 @@
 /// Immutable data shared by every iteration of a search.
 struct SearchContext: Sendable {
-    let compiled: CompiledProblem
+    private(set) var compiled: CompiledProblem
     /// Nearest other jobs of each job by travel time, closest first (the adjacency of string removals).
     let neighbours: [[Int]]
     /// Pinned or frozen jobs: never removed from their route.
@@ -40,6 +40,13 @@ struct SearchContext: Sendable {
     }
 
     var tracksDisruption: Bool { disruptionBudget < Int.max }
+
+    /// The same context with the problem priced differently (same jobs, routes and feasibility).
+    func repriced(_ compiled: CompiledProblem) -> SearchContext {
+        var copy = self
+        copy.compiled = compiled
+        return copy
+    }
 }
 
 /// A complete assignment during the search: one `RouteState` per technician shift, the route of every job, the
@@ -63,6 +70,33 @@ struct SearchSolution: Sendable {
         cost += state.cost - routes[route].cost
         routes[route] = state
         for job in state.jobs { routeOfJob[job] = route }
+    }
+
+    /// The same assignment priced with another objective over the same problem.
+    func repriced(_ compiled: CompiledProblem) -> SearchSolution {
+        var copy = self
+        copy.cost = unassigned.reduce(0) { $0 + compiled.jobPenalty[$1] }
+        for (route, state) in routes.enumerated() where !state.jobs.isEmpty {
+            guard let rebuilt = compiled.buildRoute(route, jobs: state.jobs, lockedPrefix: state.lockedPrefix) else { continue }
+            copy.routes[route] = rebuilt
+            copy.cost += rebuilt.cost
+        }
+        return copy
+    }
+
+    /// Unassigns every job that is neither pinned nor frozen.
+    mutating func clearMovableJobs(context: SearchContext) {
+        let compiled = context.compiled
+        for (route, state) in routes.enumerated() where !state.jobs.isEmpty {
+            let kept = state.jobs.filter { context.isFixed[$0] }
+            guard kept.count < state.jobs.count, let rebuilt = compiled.buildRoute(route, jobs: kept, lockedPrefix: state.lockedPrefix) else { continue }
+            for job in state.jobs where !context.isFixed[job] {
+                routeOfJob[job] = -1
+                cost += compiled.jobPenalty[job]
+                unassigned.append(job)
+            }
+            replaceRoute(route, with: rebuilt)
+        }
     }
 
     /// Number of originally planned jobs that are now with another technician or unassigned.
@@ -107,10 +141,12 @@ extension SearchSolution {
     /// travel cost, over the routes the technician of which can do it. With many eligible routes only those holding
     /// one of the job's nearest neighbours, and empty ones, are tried (granular neighbourhood, Toth & Vigo 2003).
     /// Each position is skipped with probability `blinkRate` (the "blinks" of Christiaens & Vanden Berghe 2020).
-    /// - Parameter onlyTechnician: when ≥ 0, only that technician's routes are tried (disruption budget reached).
+    /// - Parameters:
+    ///   - onlyTechnician: when ≥ 0, only that technician's routes are tried (disruption budget reached).
+    ///   - allowEmptyRoutes: `false` while minimising the number of routes.
     /// - Returns: the best insertion whose cost change is below the job's unassigned penalty, or `nil`.
     /// - Complexity: O(R × n) evaluations for R candidate routes of n visits; each is O(1) when rejected.
-    func bestInsertion(of job: Int, context: SearchContext, scratch: inout InsertionScratch, rng: inout SplitMix64, blinkRate: Double, onlyTechnician: Int = -1) -> InsertionChoice? {
+    func bestInsertion(of job: Int, context: SearchContext, scratch: inout InsertionScratch, rng: inout SplitMix64, blinkRate: Double, onlyTechnician: Int = -1, allowEmptyRoutes: Bool = true) -> InsertionChoice? {
         let compiled = context.compiled
         let eligible = compiled.eligibleRoutes[job]
         scratch.candidates.removeAll(keepingCapacity: true)
@@ -136,6 +172,7 @@ extension SearchSolution {
         for route in scratch.candidates {
             if onlyTechnician >= 0 && compiled.routeTechnician[route] != onlyTechnician { continue }
             let state = routes[route]
+            if !allowEmptyRoutes && state.jobs.isEmpty { continue }
             if state.load + demand > compiled.routeCapacity[route] { continue }
             let pair = compiled.pair(job: job, route: route)
             for position in state.lockedPrefix...state.jobs.count {
@@ -164,7 +201,7 @@ extension SearchSolution {
     /// Inserts `jobs` one by one at their cheapest place, in the given order; jobs with no place stay unassigned.
     /// With a disruption budget, a job that was planned with a technician may move to another only while the budget
     /// allows.
-    mutating func recreate(_ jobs: [Int], context: SearchContext, scratch: inout InsertionScratch, rng: inout SplitMix64, blinkRate: Double) {
+    mutating func recreate(_ jobs: [Int], context: SearchContext, scratch: inout InsertionScratch, rng: inout SplitMix64, blinkRate: Double, allowEmptyRoutes: Bool = true) {
         let compiled = context.compiled
         var budgetLeft = Int.max
         if context.tracksDisruption {
@@ -178,7 +215,7 @@ extension SearchSolution {
         for job in jobs {
             let original = context.tracksDisruption ? context.originalTechnician[job] : -1
             let restricted = original >= 0 && budgetLeft <= 0 ? original : -1
-            guard let choice = bestInsertion(of: job, context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate, onlyTechnician: restricted),
+            guard let choice = bestInsertion(of: job, context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate, onlyTechnician: restricted, allowEmptyRoutes: allowEmptyRoutes),
                   insert(job, at: choice, compiled: compiled)
             else {
                 if original >= 0 { budgetLeft -= 1 }

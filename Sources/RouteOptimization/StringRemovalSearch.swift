@@ -48,15 +48,66 @@ struct StringRemovalSearch {
         scratch = InsertionScratch(routeCount: context.compiled.routeCount)
     }
 
-    /// Runs the search from `start` until the limits are reached.
-    /// - Returns: the best solution found and the number of iterations done.
+    /// Runs the search from `start` while the overall progress (the larger of the elapsed time fraction and the
+    /// iteration fraction) lies in `phase`; the temperature falls from T0 to Tf across the phase.
+    /// - Parameters:
+    ///   - start: the starting solution, priced with `context.compiled`.
+    ///   - limits: the overall limits.
+    ///   - phase: the part of the overall budget this run may use.
+    ///   - firstIteration: iterations already done by earlier phases.
+    ///   - rankingPenalties: when given, the best solution is the one with the least Σ of these penalties over its
+    ///     unassigned jobs, then the least cost (the packing phase ranks by the real penalties).
+    /// - Returns: the best solution found and the overall iteration count at the end.
     /// - Complexity: per iteration O(removed × candidate routes × route length) insertion evaluations.
-    mutating func run(from start: SearchSolution, limits: SearchLimits) -> (best: SearchSolution, iterations: Int) {
+    mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double> = 0..<1, firstIteration: Int = 0, rankingPenalties: [Double]? = nil) -> (best: SearchSolution, iterations: Int) {
         var current = start
         var best = start
+        let rankedPenalty = { (solution: SearchSolution) in rankingPenalties.map { penalties in solution.unassigned.reduce(0) { $0 + penalties[$1] } } ?? 0 }
+        var bestRankedPenalty = rankedPenalty(start)
         let scale = temperatureScale(of: start)
         let initialTemperature = initialTemperatureFactor * scale
         let finalTemperature = finalTemperatureFactor * scale
+        var iteration = firstIteration
+        while true {
+            var progress = limits.elapsedFraction()
+            if let maximum = limits.maxIterations {
+                progress = max(progress, Double(iteration) / Double(max(1, maximum)))
+                if iteration >= maximum { break }
+            }
+            if progress >= phase.upperBound { break }
+            iteration += 1
+            var candidate = current
+            let (pending, seed) = ruin(&candidate)
+            if pending.isEmpty { continue }
+            candidate.recreate(order(pending, seed: seed), context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate)
+            if context.tracksDisruption && candidate.disruption(context: context) > context.disruptionBudget { continue }
+            let phaseProgress = max(0, (progress - phase.lowerBound) / (phase.upperBound - phase.lowerBound))
+            let temperature = initialTemperature * power(finalTemperature / initialTemperature, phaseProgress)
+            let threshold = current.cost - temperature * naturalLogarithm(max(rng.nextUnit(), .leastNormalMagnitude))
+            if candidate.cost < threshold {
+                current = candidate
+                let currentRankedPenalty = rankedPenalty(current)
+                if currentRankedPenalty < bestRankedPenalty || (currentRankedPenalty == bestRankedPenalty && current.cost < best.cost - 1e-9 * abs(best.cost)) {
+                    best = current
+                    bestRankedPenalty = currentRankedPenalty
+                }
+            }
+        }
+        return (best, iteration)
+    }
+
+    /// Fleet minimisation (Christiaens & Vanden Berghe 2020, §6): empties the route with the fewest jobs, then
+    /// ruins and recreates without opening empty routes, accepting a solution when it leaves fewer jobs out or, as
+    /// many, jobs that were absent less often (absence counters); once every job fits again, the next route goes.
+    /// - Returns: the solution with the fewest routes that serves as many jobs as `start`, and the iteration count.
+    mutating func minimizeRoutes(from start: SearchSolution, limits: SearchLimits, phase: Range<Double>) -> (best: SearchSolution, iterations: Int) {
+        let compiled = context.compiled
+        var best = start
+        let target = start.unassigned.count
+        var absences = [Int](repeating: 0, count: compiled.jobCount)
+        let absence = { (solution: SearchSolution) in solution.unassigned.reduce(0) { $0 + absences[$1] } }
+        var current = start
+        guard emptySmallestRoute(&current) else { return (best, 0) }
         var iteration = 0
         while true {
             var progress = limits.elapsedFraction()
@@ -64,21 +115,41 @@ struct StringRemovalSearch {
                 progress = max(progress, Double(iteration) / Double(max(1, maximum)))
                 if iteration >= maximum { break }
             }
-            if progress >= 1 { break }
+            if progress >= phase.upperBound { break }
             iteration += 1
             var candidate = current
-            let (pending, seed) = ruin(&candidate)
+            let (pending, seed) = ruin(&candidate, retryingAll: true)
             if pending.isEmpty { continue }
-            candidate.recreate(order(pending, seed: seed), context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate)
-            if context.tracksDisruption && candidate.disruption(context: context) > context.disruptionBudget { continue }
-            let temperature = initialTemperature * power(finalTemperature / initialTemperature, progress)
-            let threshold = current.cost - temperature * naturalLogarithm(max(rng.nextUnit(), .leastNormalMagnitude))
-            if candidate.cost < threshold {
+            candidate.recreate(order(pending, seed: seed), context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate, allowEmptyRoutes: false)
+            if candidate.unassigned.count < current.unassigned.count || (candidate.unassigned.count == current.unassigned.count && absence(candidate) < absence(current)) {
                 current = candidate
-                if current.cost < best.cost - 1e-9 * abs(best.cost) { best = current }
+            }
+            for job in candidate.unassigned { absences[job] += 1 }
+            if current.unassigned.count <= target {
+                best = current
+                guard emptySmallestRoute(&current) else { break }
             }
         }
         return (best, iteration)
+    }
+
+    /// Unassigns every job of the non-empty route with the fewest movable jobs.
+    /// - Returns: `false` when no route can be emptied.
+    private mutating func emptySmallestRoute(_ solution: inout SearchSolution) -> Bool {
+        let compiled = context.compiled
+        var chosen = -1
+        for (route, state) in solution.routes.enumerated() where !state.jobs.isEmpty && state.lockedPrefix == 0 && !state.jobs.contains(where: { context.isFixed[$0] }) {
+            if chosen < 0 || state.jobs.count < solution.routes[chosen].jobs.count { chosen = route }
+        }
+        guard chosen >= 0 else { return false }
+        let jobs = solution.routes[chosen].jobs
+        solution.replaceRoute(chosen, with: RouteState())
+        for job in jobs {
+            solution.routeOfJob[job] = -1
+            solution.cost += compiled.jobPenalty[job]
+        }
+        solution.unassigned.append(contentsOf: jobs)
+        return true
     }
 
     /// Average cost per served job, excluding fixed route costs, of `solution`; at least 1.
@@ -94,7 +165,7 @@ struct StringRemovalSearch {
 
     /// Removes strings from up to k_s routes near a random seed job (Christiaens & Vanden Berghe 2020, §5.1).
     /// - Returns: the removed jobs plus unassigned jobs worth retrying (near the seed, or drawn at random).
-    private mutating func ruin(_ solution: inout SearchSolution) -> (pending: [Int], seed: Int) {
+    private mutating func ruin(_ solution: inout SearchSolution, retryingAll: Bool = false) -> (pending: [Int], seed: Int) {
         let compiled = context.compiled
         let assignedCount = compiled.jobCount - solution.unassigned.count
         guard assignedCount > 0 else { return (solution.unassigned, 0) }
@@ -125,7 +196,7 @@ struct StringRemovalSearch {
             ruinedRoutes.append(route)
             removeString(around: job, route: route, lengthLimit: stringLengthLimit, solution: &solution, removed: &removed)
         }
-        let retryProbability = min(1, 4 / Double(max(1, solution.unassigned.count)))
+        let retryProbability = retryingAll ? 1 : min(1, 4 / Double(max(1, solution.unassigned.count)))
         for job in solution.unassigned where !removed.contains(job) && !retried.contains(job) && rng.nextUnit() < retryProbability {
             retried.append(job)
         }
