@@ -1,0 +1,153 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Strict settings for every Truckroll target.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "truckroll",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "truckroll", targets: ["truckroll"]),
+        .library(name: "RouteOptimization", targets: ["RouteOptimization"]),
+        .library(name: "LibPQ", targets: ["LibPQ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: libpq
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "LibPQ",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: pure core
+        .target(
+            name: "RouteOptimization",
+            dependencies: [
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OptimizerCommands",
+            dependencies: [
+                "RouteOptimization",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: infrastructure
+        .target(
+            name: "TruckrollStore",
+            dependencies: [
+                "LibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: adapters
+        .target(
+            name: "TruckrollAPI",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: composition
+        .target(
+            name: "TruckrollServer",
+            dependencies: [
+                "LibPQ",
+                "TruckrollAPI",
+                "TruckrollStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TruckrollCommands",
+            dependencies: [
+                "TruckrollServer",
+                "TruckrollStore",
+                "LibPQ",
+                "OptimizerCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "truckroll",
+            dependencies: [
+                "TruckrollCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: tests
+        .target(
+            name: "TruckrollTestSupport",
+            dependencies: [
+                "LibPQ",
+                "TruckrollStore",
+                "TruckrollServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TruckrollTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LibPQTests",
+            dependencies: ["LibPQ", "TruckrollTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TruckrollStoreTests",
+            dependencies: ["TruckrollStore", "LibPQ", "TruckrollTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TruckrollServerTests",
+            dependencies: ["TruckrollServer", "TruckrollCommands", "TruckrollTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RouteOptimizationTests",
+            dependencies: ["RouteOptimization", "OptimizerCommands"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,284 @@
+import DequeModule
+import Logging
+import NIOPosix
+import Synchronization
+
+/// A bounded pool of connections.
+///
+/// - A caller waits at most `leaseTimeout` for a connection, then gets ``PGError/Kind/poolTimeout``.
+/// - Connections that broke, or that come back inside a transaction, are closed and replaced on demand, so the
+///   pool recovers by itself after a database restart or `pg_terminate_backend`.
+/// - Blocking libpq work runs on the pool's own `NIOThreadPool`, one thread per connection.
+public final class PGPool: Sendable {
+    /// Pool limits.
+    public struct Options: Sendable {
+        /// Most connections open at once.
+        public var maxConnections: Int
+        /// Longest a caller waits for a free connection.
+        public var leaseTimeout: Duration
+
+        /// Creates options.
+        public init(maxConnections: Int = 10, leaseTimeout: Duration = .seconds(2)) {
+            precondition(maxConnections > 0, "maxConnections must be positive")
+            self.maxConnections = maxConnections
+            self.leaseTimeout = leaseTimeout
+        }
+    }
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<PGConnection?, any Error>
+    }
+
+    private struct State {
+        var idle: [PGConnection] = []
+        /// Connections open or being opened, idle or leased.
+        var open = 0
+        var waiters: Deque<Waiter> = []
+        var nextWaiterID: UInt64 = 0
+        var isClosed = false
+    }
+
+    /// Where connections go.
+    public let configuration: PGConnectionConfiguration
+    /// The pool's limits.
+    public let options: Options
+    private let threadPool: NIOThreadPool
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    /// Creates a pool; connections are opened lazily.
+    /// - Parameters:
+    ///   - configuration: Where to connect.
+    ///   - options: Size and lease timeout.
+    ///   - logger: Receives pool events at `.debug` and below.
+    public init(configuration: PGConnectionConfiguration, options: Options = Options(), logger: Logger) {
+        self.configuration = configuration
+        self.options = options
+        self.logger = logger
+        self.threadPool = NIOThreadPool(numberOfThreads: options.maxConnections)
+        threadPool.start()
+    }
+
+    /// Lends a connection to `body` and takes it back afterwards.
+    /// - Parameter body: The work; it must not keep the connection.
+    /// - Returns: What `body` returned.
+    /// - Throws: ``PGError`` (`poolTimeout`, `connectionFailed`, …) or what `body` threw.
+    public func withConnection<Result>(_ body: (PGConnection) async throws -> Result) async throws -> Result {
+        let connection = try await lease()
+        do {
+            let result = try await body(connection)
+            await release(connection)
+            return result
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on a pooled connection, retrying the whole transaction on serialization
+    /// failures and deadlocks (40001, 40P01) up to `maxAttempts` times in all.
+    /// - Parameters:
+    ///   - isolation: The isolation level.
+    ///   - readOnly: Starts a `READ ONLY` transaction.
+    ///   - maxAttempts: Total attempts; 1 means no retry.
+    ///   - body: The work; it may run more than once, so it must have no effects outside the transaction.
+    @discardableResult
+    public func withTransaction<Result>(
+        isolation: PGIsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        maxAttempts: Int = 1,
+        _ body: (PGConnection) async throws -> Result
+    ) async throws -> Result {
+        try await retryingTransaction(maxAttempts: maxAttempts, logger: logger) {
+            try await withConnection { connection in
+                try await connection.withTransaction(isolation: isolation, readOnly: readOnly, body)
+            }
+        }
+    }
+
+    /// Runs one statement on a pooled connection.
+    @discardableResult
+    public func query(_ query: PGQuery) async throws -> PGRows {
+        try await withConnection { try await $0.query(query) }
+    }
+
+    /// Closes idle connections, fails waiters and refuses new leases; leased connections close when returned.
+    public func shutdown() async {
+        let (idle, waiters) = state.withLock { state in
+            state.isClosed = true
+            defer {
+                state.open -= state.idle.count
+                state.idle = []
+                state.waiters = []
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed")) }
+        for connection in idle { await connection.close() }
+        try? await threadPool.shutdownGracefully()
+    }
+
+    /// Connections open right now (idle or leased).
+    public var openConnections: Int { state.withLock { $0.open } }
+
+    // MARK: Leasing
+
+    private enum LeaseDecision {
+        case reuse(PGConnection)
+        case open
+        case wait(UInt64)
+        case closed
+    }
+
+    private func lease() async throws -> PGConnection {
+        while true {
+            var stale: [PGConnection] = []
+            let decision = state.withLock { state -> LeaseDecision in
+                if state.isClosed { return .closed }
+                while let connection = state.idle.popLast() {
+                    if connection.isReusable { return .reuse(connection) }
+                    stale.append(connection)
+                    state.open -= 1
+                }
+                if state.open < options.maxConnections {
+                    state.open += 1
+                    return .open
+                }
+                state.nextWaiterID += 1
+                return .wait(state.nextWaiterID)
+            }
+            for connection in stale {
+                logger.debug("database connection discarded", metadata: ["db.reason": "broken while idle"])
+                await connection.close()
+            }
+            switch decision {
+            case .closed:
+                throw PGError(kind: .poolClosed, message: "pool closed")
+            case .reuse(let connection):
+                return connection
+            case .open:
+                return try await openConnection()
+            case .wait(let id):
+                if let connection = try await waitForRelease(id: id) {
+                    return connection
+                }
+                // Handed an empty slot (a connection was discarded): open a new one in it.
+                return try await openConnection()
+            }
+        }
+    }
+
+    private func openConnection() async throws -> PGConnection {
+        do {
+            return try await PGConnection.connect(configuration: configuration, threadPool: threadPool, logger: logger)
+        } catch {
+            releaseSlot()
+            throw error
+        }
+    }
+
+    /// Waits for a released connection (or an empty slot, `nil`) until the lease timeout.
+    private func waitForRelease(id: UInt64) async throws -> PGConnection? {
+        let timeout = options.leaseTimeout
+        return try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: PGConnection?.self) { group in
+                group.addTask {
+                    try await withCheckedThrowingContinuation { continuation in
+                        let registered = self.state.withLock { state -> Bool in
+                            guard !state.isClosed else { return false }
+                            state.waiters.append(Waiter(id: id, continuation: continuation))
+                            return true
+                        }
+                        if !registered {
+                            continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed"))
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    self.failWaiter(id: id, with: PGError(
+                        kind: .poolTimeout,
+                        message: "no database connection free within \(timeout) (pool of \(self.options.maxConnections))"
+                    ))
+                    return nil
+                }
+                // The first child to finish decides; the waiter child is the only one that returns a value,
+                // because the timer child resumes the waiter with an error instead of returning early.
+                while let next = try await group.next() {
+                    if let connection = next {
+                        group.cancelAll()
+                        return connection
+                    }
+                    if group.isEmpty { break }
+                }
+                return nil
+            }
+        } onCancel: {
+            failWaiter(id: id, with: CancellationError())
+        }
+    }
+
+    private func failWaiter(id: UInt64, with error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    private func release(_ connection: PGConnection) async {
+        guard connection.isReusable else {
+            logger.debug("database connection discarded", metadata: ["db.reason": "broken or inside a transaction"])
+            await connection.close()
+            releaseSlot()
+            return
+        }
+        let action = state.withLock { state -> (Waiter?, Bool) in
+            if state.isClosed {
+                state.open -= 1
+                return (nil, true)
+            }
+            if let waiter = state.waiters.popFirst() { return (waiter, false) }
+            state.idle.append(connection)
+            return (nil, false)
+        }
+        if let waiter = action.0 {
+            waiter.continuation.resume(returning: connection)
+        } else if action.1 {
+            await connection.close()
+        }
+    }
+
+    /// Gives up a connection's slot: a waiter may open a new connection in it.
+    private func releaseSlot() {
+        let waiter = state.withLock { state -> Waiter? in
+            if let waiter = state.waiters.popFirst() { return waiter }
+            state.open -= 1
+            return nil
+        }
+        waiter?.continuation.resume(returning: nil)
+    }
+}
+
+/// Runs `attempt` until it succeeds, retrying serialization failures (40001) and deadlocks (40P01) at most
+/// `maxAttempts` times in all, with a short growing pause between tries.
+/// - Throws: The last error once the attempts are used up, or at once for any other error.
+public func retryingTransaction<Result>(
+    maxAttempts: Int,
+    logger: Logger,
+    _ attempt: () async throws -> Result
+) async throws -> Result {
+    var attemptNumber = 1
+    while true {
+        do {
+            return try await attempt()
+        } catch let error as PGError where error.isTransactionRetryable && attemptNumber < maxAttempts {
+            logger.debug("transaction retried", metadata: [
+                "db.sqlstate": "\(error.sqlState?.rawValue ?? "")", "db.attempt": "\(attemptNumber)",
+            ])
+            try await Task.sleep(for: .milliseconds(5 * attemptNumber * attemptNumber))
+            attemptNumber += 1
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The one error boundary: every error leaves as `application/problem+json`, and every response carries
+/// `X-Request-Id`.
+///
+/// ``Problem``s pass through; Hummingbird's `HTTPError`s (unknown route, bad method, oversized body) are converted;
+/// errors that a `translate` closure recognises (e.g. an unreachable database) become their problem; anything
+/// else is logged at `.error` with the request id and answered with a bare 500.
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Maps infrastructure errors to problems; returns `nil` for errors it does not know.
+    public typealias Translate = @Sendable (any Error) -> Problem?
+
+    private let translate: Translate
+
+    /// Creates the middleware.
+    /// - Parameter translate: Recognises errors from layers below the API.
+    public init(translate: @escaping Translate = { _ in nil }) {
+        self.translate = translate
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            var problem = problem(for: error, context: context)
+            problem.instance = context.id
+            response = try problem.response(from: request, context: context)
+        }
+        response.headers[.requestID] = context.id
+        return response
+    }
+
+    private func problem(for error: any Error, context: Context) -> Problem {
+        if let problem = error as? Problem { return problem }
+        if let problem = translate(error) {
+            context.logger.warning("request failed", metadata: ["error.kind": "\(problem.title)"])
+            return problem
+        }
+        if let httpError = error as? HTTPError {
+            if httpError.status == .notFound { return .notFound("no such resource") }
+            return Problem(
+                status: httpError.status, type: Problem.typeBase + "http-\(httpError.status.code)",
+                title: httpError.status.reasonPhrase, detail: httpError.body
+            )
+        }
+        context.logger.error("unexpected error", metadata: ["error.type": "\(type(of: error))", "error": "\(String(reflecting: error))"])
+        return .internalError
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`: the id that also appears in the logs and in problem `instance`.
+    public static let requestID = HTTPField.Name("X-Request-Id")!
+}

@@ -1,0 +1,87 @@
+import FoundationEssentials
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An RFC 9457 problem: the one shape every API error takes on the wire (`application/problem+json`).
+public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
+    /// One field at fault in a request.
+    public struct FieldError: Sendable, Codable, Equatable {
+        /// JSON path or parameter name, e.g. `visit.planned_start`.
+        public var field: String
+        /// What is wrong with it.
+        public var message: String
+
+        /// Creates a field error.
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    /// A stable URI naming the kind of problem.
+    public var type: String
+    /// A short, stable summary of the kind.
+    public var title: String
+    /// The HTTP status code.
+    public var statusCode: Int
+    /// What went wrong in this occurrence.
+    public var detail: String?
+    /// The request id, for matching a report with the logs.
+    public var instance: String?
+    /// Fields at fault, for validation problems.
+    public var errors: [FieldError]?
+
+    /// Creates a problem.
+    public init(
+        status: HTTPResponse.Status, type: String, title: String, detail: String? = nil, errors: [FieldError]? = nil
+    ) {
+        self.type = type
+        self.title = title
+        self.statusCode = status.code
+        self.detail = detail
+        self.errors = errors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, statusCode = "status", detail, instance, errors
+    }
+
+    /// The HTTP status.
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+
+    /// Renders as `application/problem+json`.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(self)
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if statusCode == 503 { headers[.retryAfter] = "1" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Base of the `type` URIs.
+    public static let typeBase = "https://truckroll.dev/problems/"
+
+    /// 404: no such route or resource.
+    public static func notFound(_ detail: String) -> Problem {
+        Problem(status: .notFound, type: typeBase + "not-found", title: "Not found", detail: detail)
+    }
+
+    /// 400 or 422: the request is malformed; `errors` names the fields.
+    public static func invalidRequest(_ errors: [FieldError], status: HTTPResponse.Status = .unprocessableContent) -> Problem {
+        Problem(status: status, type: typeBase + "invalid-request", title: "Invalid request",
+                detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
+    }
+
+    /// 503: a dependency (the database) is unavailable; the client may retry.
+    public static func unavailable(_ detail: String) -> Problem {
+        Problem(status: .serviceUnavailable, type: typeBase + "unavailable", title: "Service unavailable", detail: detail)
+    }
+
+    /// 500: an unexpected failure; details are only in the server log.
+    public static let internalError = Problem(
+        status: .internalServerError, type: typeBase + "internal-error", title: "Internal server error",
+        detail: "an unexpected error occurred; quote the request id (instance) when reporting it"
+    )
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import LibPQ
+import Logging
+import TruckrollServer
+import TruckrollStore
+
+/// `truckroll`: the service, its database chores, the optimiser and benchmarks.
+public struct Truckroll: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "truckroll",
+        abstract: "Field-service dispatch: the service, its database, the optimiser and benchmarks.",
+        subcommands: [Serve.self, Migrate.self, Bench.self]
+    )
+
+    public init() {}
+}
+
+/// Database options shared by every command that touches PostgreSQL.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: ArgumentHelp(
+        "PostgreSQL URL (env TRUCKROLL_DATABASE_URL). Without one, a private embedded PostgreSQL is used.",
+        valueName: "url"
+    ))
+    var databaseURL: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "Data directory of the embedded PostgreSQL (env TRUCKROLL_DATA_DIR).", valueName: "path"
+    ))
+    var dataDirectory: String?
+
+    @Option(name: .customLong("migrations-dir"), help: ArgumentHelp(
+        "Directory of the numbered migration files (env TRUCKROLL_MIGRATIONS_DIR; default sql/migrations).",
+        valueName: "path"
+    ))
+    var migrationsDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp(
+        "trace, debug, info, notice, warning, error or critical (env TRUCKROLL_LOG_LEVEL; default info).",
+        valueName: "level"
+    ))
+    var logLevel: String?
+
+    /// The flags given, by configuration key.
+    var flags: [String: String] {
+        var flags: [String: String] = [:]
+        flags["database.url"] = databaseURL
+        flags["dataDir"] = dataDirectory
+        flags["migrationsDir"] = migrationsDirectory
+        flags["log.level"] = logLevel
+        return flags
+    }
+}
+
+/// The logger of a command: text lines on standard error.
+func makeLogger(level: Logger.Level) -> Logger {
+    var logger = Logger(label: "truckroll", factory: { StreamLogHandler.standardError(label: $0) })
+    logger.logLevel = level
+    return logger
+}
+
+/// Runs a command body, turning any failure into one line on standard error and a non-zero exit.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data(("truckroll: " + describe(error) + "\n").utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// A one-line, user-facing account of an error; never includes passwords or bound values.
+func describe(_ error: any Error) -> String {
+    if let error = error as? PGError {
+        switch error.kind {
+        case .connectionFailed: return "cannot connect to the database: \(error.message)"
+        case .connectionLost: return "lost the database connection: \(error.message)"
+        case .invalidConfiguration: return error.message
+        default:
+            return "database error\(error.sqlState.map { " \($0)" } ?? ""): \(error.message)"
+        }
+    }
+    return String(describing: error)
+}

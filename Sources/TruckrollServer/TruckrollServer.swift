@@ -1,0 +1,194 @@
+import Foundation
+import Hummingbird
+import LibPQ
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import TruckrollAPI
+import TruckrollStore
+
+/// The database a command works against: the configured server, or the embedded one started for this process.
+public struct DatabaseTarget: Sendable {
+    /// How to connect.
+    public let configuration: PGConnectionConfiguration
+    /// The embedded cluster, when one was started; stop it before exiting.
+    public let embedded: RunningPostgres?
+
+    /// Connects to the configured URL, or starts the embedded PostgreSQL (and migrates it) when none is set.
+    /// - Parameters:
+    ///   - configuration: The service configuration.
+    ///   - environment: The process environment.
+    ///   - migrateEmbedded: Apply pending migrations to the embedded database (its owner is this process).
+    ///   - logger: For start-up events.
+    /// - Throws: ``EmbeddedPostgresError``, ``MigrationError`` or ``PGError``.
+    public static func resolve(
+        configuration: TruckrollConfiguration, environment: [String: String], migrateEmbedded: Bool, logger: Logger
+    ) async throws -> DatabaseTarget {
+        if let url = configuration.databaseURL {
+            return DatabaseTarget(configuration: try PGConnectionConfiguration(url: url), embedded: nil)
+        }
+        let options = EmbeddedPostgres.Options(
+            dataDirectory: configuration.dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment),
+            binDirectory: configuration.postgresBinDirectory
+        )
+        let running = try await EmbeddedPostgres.start(options: options, environment: environment, logger: logger)
+        if migrateEmbedded {
+            do {
+                let migrations = try Migration.load(directory: configuration.migrationsDirectory)
+                try await MigrationRunner(configuration: running.configuration, migrations: migrations, logger: logger).migrate()
+            } catch {
+                try? await running.stop()
+                throw error
+            }
+        }
+        return DatabaseTarget(configuration: running.configuration, embedded: running)
+    }
+}
+
+/// Why `serve` refuses to start.
+public enum ServeError: Error, CustomStringConvertible, Equatable {
+    /// The configured database lacks migrations; `truckroll migrate` applies them.
+    case pendingMigrations([String])
+    /// Another program listens on the address.
+    case addressInUse(host: String, port: Int)
+
+    public var description: String {
+        switch self {
+        case .pendingMigrations(let files):
+            "the database has \(files.count) pending migration(s): \(files.joined(separator: ", ")); "
+                + "apply them with: truckroll migrate"
+        case .addressInUse(let host, let port):
+            "cannot listen on \(host):\(port): the port is in use (choose another with --port or TRUCKROLL_HTTP_PORT)"
+        }
+    }
+}
+
+/// Builds the HTTP application on a connection pool: routes, the error boundary and request logging.
+/// - Parameters:
+///   - configuration: Listening address.
+///   - pool: The database pool the routes use.
+///   - services: Services the application runs and stops in reverse order (the pool, the embedded database).
+///   - onServerRunning: Called with the bound port once the server accepts connections.
+///   - logger: The application logger.
+/// - Returns: An application ready to `runService()`.
+public func buildApplication(
+    configuration: TruckrollConfiguration,
+    pool: PGPool,
+    services: [any Service] = [],
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorMiddleware(translate: translateDatabaseError))
+    HealthController(databaseIsReachable: { await databaseIsReachable(pool) }).addRoutes(to: router)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "truckroll"
+        ),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.httpPort) },
+        logger: logger
+    )
+}
+
+/// Runs `truckroll serve` until SIGINT or SIGTERM: database (embedded or configured), migration check, pool, HTTP.
+/// - Parameters:
+///   - configuration: The service configuration.
+///   - environment: The process environment.
+///   - onServerRunning: Called with the bound port once the server accepts connections.
+///   - logger: The application logger.
+/// - Throws: ``ServeError``, ``EmbeddedPostgresError``, ``MigrationError`` or ``PGError`` before serving starts.
+public func runServer(
+    configuration: TruckrollConfiguration,
+    environment: [String: String],
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    logger: Logger
+) async throws {
+    if configuration.httpPort != 0, !portIsFree(host: configuration.httpHost, port: configuration.httpPort) {
+        throw ServeError.addressInUse(host: configuration.httpHost, port: configuration.httpPort)
+    }
+    let database = try await DatabaseTarget.resolve(
+        configuration: configuration, environment: environment, migrateEmbedded: true, logger: logger
+    )
+    var services: [any Service] = []
+    if let embedded = database.embedded { services.append(EmbeddedPostgresService(running: embedded, logger: logger)) }
+    do {
+        if database.embedded == nil {
+            let migrations = try Migration.load(directory: configuration.migrationsDirectory)
+            let status = try await MigrationRunner(configuration: database.configuration, migrations: migrations, logger: logger).status()
+            guard status.pending.isEmpty else { throw ServeError.pendingMigrations(status.pending.map(\.fileName)) }
+        }
+    } catch {
+        try? await database.embedded?.stop()
+        throw error
+    }
+    let pool = PGPool(
+        configuration: database.configuration,
+        options: PGPool.Options(maxConnections: configuration.maxConnections, leaseTimeout: configuration.leaseTimeout),
+        logger: logger
+    )
+    services.append(PoolService(pool: pool))
+    let application = buildApplication(
+        configuration: configuration, pool: pool, services: services, onServerRunning: onServerRunning, logger: logger
+    )
+    try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+}
+
+/// Maps database failures to 503 problems: the client may retry once the database is back.
+@Sendable func translateDatabaseError(_ error: any Error) -> Problem? {
+    guard let error = error as? PGError else { return nil }
+    if error.kind == .poolTimeout { return .unavailable("the database is busy; retry shortly") }
+    if error.isConnectionLost { return .unavailable("the database is unavailable; retry shortly") }
+    return nil
+}
+
+private func databaseIsReachable(_ pool: PGPool) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+        group.addTask { (try? await pool.query("SELECT 1")) != nil }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(3))
+            return false
+        }
+        let first = await group.next() ?? false
+        group.cancelAll()
+        return first
+    }
+}
+
+private func portIsFree(host: String, port: Int) -> Bool {
+    guard let address = try? SocketAddress.makeAddressResolvingHost(host, port: port) else { return true }
+    let descriptor = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return true }
+    defer { close(descriptor) }
+    var reuse: Int32 = 1
+    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+    return address.withSockAddr { pointer, length in bind(descriptor, pointer, socklen_t(length)) == 0 }
+}
+
+/// Keeps the pool for the application's lifetime and closes it on shutdown.
+struct PoolService: Service {
+    let pool: PGPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.shutdown()
+    }
+}
+
+/// Stops the embedded PostgreSQL on shutdown; listed first, so it stops last.
+struct EmbeddedPostgresService: Service {
+    let running: RunningPostgres
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try await running.stop()
+            logger.info("embedded PostgreSQL stopped")
+        } catch {
+            logger.error("embedded PostgreSQL did not stop", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Checks the Debian packages Truckroll needs to build and test: libpq-dev and pkg-config (build),
+# postgresql (server programs for the embedded and test databases, psql and pgbench).
+# As root it installs what is missing; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+missing=()
+pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev pkg-config)
+bindir=$(pg_config --bindir 2>/dev/null || true)
+if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+fi
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v pgbench >/dev/null 2>&1 || missing+=(postgresql-client)
+
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+packages=$(printf '%s\n' "${missing[@]}" postgresql libpq-dev pkg-config | sort -u | tr '\n' ' ')
+if [ "$(id -u)" = 0 ]; then
+  echo "installing missing Debian packages: $packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $packages
+else
+  echo "missing Debian packages; install them with:" >&2
+  echo "  sudo apt-get install -y $packages" >&2
+  exit 1
+fi
