@@ -42,8 +42,6 @@ struct CompiledProblem: Sendable {
     private(set) var travelCostPerMinute: Double
     private(set) var travelCostPerDistance: Double
     private(set) var fixedCostPerRoute: Double
-    /// Cost per minute of route duration (shift start to return); used only by the packing phase.
-    private(set) var durationCostPerMinute = 0.0
 
     /// - Complexity: O(jobs × technicians × required skills).
     init(_ problem: RoutingProblem) {
@@ -133,9 +131,9 @@ struct CompiledProblem: Sendable {
         fixedCostPerRoute = weights.fixedCostPerRoute
     }
 
-    /// The same problem priced for packing: travel time plus half the route duration, with downtime and lateness
-    /// only breaking ties, and the real penalties. Short, compact routes leave the most room for unassigned jobs;
-    /// this is what distance-minimising solvers do well on over-subscribed days.
+    /// The same problem priced for packing: travel time, with downtime and lateness only breaking ties, and the real
+    /// penalties. Short routes leave the most room for unassigned jobs; this is what distance-minimising solvers do
+    /// well on over-subscribed days. (A route-duration term was measured and served fewer jobs.)
     func packingVariant() -> CompiledProblem {
         var packing = self
         packing.jobCompletionWeight = jobCompletionWeight.map { $0 * 0.01 }
@@ -143,7 +141,6 @@ struct CompiledProblem: Sendable {
         packing.travelCostPerMinute = 1
         packing.travelCostPerDistance = 0
         packing.fixedCostPerRoute = 0
-        packing.durationCostPerMinute = 0.5
         return packing
     }
 

@@ -14,8 +14,6 @@ struct RouteState: Sendable {
     var breakPendingAfter: [Bool] = []
     var latestStart: [Double] = []
     var load = 0.0
-    /// Time back at the end location (0 when empty).
-    var returnTime = 0.0
     /// Visits, travel and fixed cost of this route (0 when empty).
     var cost = 0.0
     /// Visits at positions below this index are frozen: nothing is removed from or inserted into that prefix.
@@ -86,9 +84,8 @@ extension CompiledProblem {
             state.breakPendingAfter.append(cursor.breakPending)
             state.load += jobDemand[job]
         }
-        guard state.load <= routeCapacity[route], let back = returnTime(route: route, cursor: cursor) else { return nil }
-        cost += legCost(cursor.node, routeEndNode[route]) + durationCostPerMinute * (back - routeShiftStart[route])
-        state.returnTime = back
+        guard state.load <= routeCapacity[route], returnTime(route: route, cursor: cursor) != nil else { return nil }
+        cost += legCost(cursor.node, routeEndNode[route])
         state.cost = cost
         state.latestStart = [Double](repeating: 0, count: jobs.count)
         var latest = routeShiftEnd[route]
@@ -148,10 +145,7 @@ extension CompiledProblem {
             if delta >= bound { return .infinity }
             index += 1
         }
-        guard let back = returnTime(route: route, cursor: cursor) else { return .infinity }
-        if durationCostPerMinute != 0 {
-            delta += durationCostPerMinute * (back - (count == 0 ? routeShiftStart[route] : state.returnTime))
-        }
+        guard returnTime(route: route, cursor: cursor) != nil else { return .infinity }
         return delta < bound ? delta : .infinity
     }
 }

@@ -32,10 +32,11 @@ struct StringRemovalSearch {
     var rng: SplitMix64
     var scratch: InsertionScratch
 
-    /// Average number of removed jobs (c̄ in the paper).
-    let averageRemoved = 10.0
-    /// Largest string length (L^max).
-    let maximumStringLength = 10.0
+    /// Average number of removed jobs (c̄ in the paper) and largest string length (L^max): the paper's 10 and 10,
+    /// or 30 and 15 when routes average 10 visits or more (long routes need bigger ruins to change structure).
+    static func removalScale(averageRouteCardinality: Double) -> (averageRemoved: Double, maximumStringLength: Double) {
+        averageRouteCardinality >= 10 ? (30, 15) : (10, 10)
+    }
     /// Probability of skipping a position during insertion (β).
     let blinkRate = 0.01
     /// Temperatures relative to the average cost per served job of the first solution.
@@ -171,7 +172,9 @@ struct StringRemovalSearch {
         guard assignedCount > 0 else { return (solution.unassigned, 0) }
         var usedRoutes = 0
         for state in solution.routes where !state.jobs.isEmpty { usedRoutes += 1 }
-        let stringLengthLimit = min(maximumStringLength, Double(assignedCount) / Double(max(1, usedRoutes)))
+        let cardinality = Double(assignedCount) / Double(max(1, usedRoutes))
+        let (averageRemoved, maximumStringLength) = Self.removalScale(averageRouteCardinality: cardinality)
+        let stringLengthLimit = min(maximumStringLength, cardinality)
         let stringCountLimit = 4 * averageRemoved / (1 + stringLengthLimit) - 1
         let stringCount = Int(rng.nextUnit() * stringCountLimit) + 1
 
