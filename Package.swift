@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LibPQTests",
-            dependencies: ["LibPQ", "TruckrollTestSupport"],
+            dependencies: ["LibPQ", "TruckrollTestSupport", "TruckrollServer"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -141,7 +141,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TruckrollServerTests",
-            dependencies: ["TruckrollServer", "TruckrollCommands", "TruckrollTestSupport"],
+            dependencies: [
+                "TruckrollServer", "TruckrollCommands", "TruckrollTestSupport", "LibPQ",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -103,7 +103,7 @@ public final class PGConnection: @unchecked Sendable {
                 throw PGError(kind: .connectionFailed, message: "out of memory while connecting")
             }
             guard PQstatus(connection) == CONNECTION_OK else {
-                let message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+                let message = String(cString: PQerrorMessage(connection)).singleLine()
                 PQfinish(connection)
                 throw PGError(kind: .connectionFailed, message: message)
             }
@@ -449,7 +449,7 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     private func connectionError() -> PGError {
-        let message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines()
+        let message = String(cString: PQerrorMessage(handle)).singleLine()
         return PGError(kind: .connectionLost, message: message.isEmpty ? "connection lost" : message)
     }
 }

@@ -120,6 +120,14 @@ public struct PGConnectionConfiguration: Sendable {
 }
 
 extension String {
+    /// libpq's multi-line messages ("…failed: Connection refused\n\tIs the server running…") on one line.
+    func singleLine() -> String {
+        split(whereSeparator: \.isNewline)
+            .map { line in line.drop(while: \.isWhitespace) }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
+    }
+
     func trimmingTrailingNewlines() -> String {
         var text = self
         while text.last?.isNewline == true { text.removeLast() }

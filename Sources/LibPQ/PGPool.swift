@@ -25,9 +25,19 @@ public final class PGPool: Sendable {
         }
     }
 
+    /// What a waiting caller is handed.
+    private enum Handover {
+        /// A released connection.
+        case connection(PGConnection)
+        /// A free slot: open a new connection in it.
+        case slot
+        /// Something became free while the caller was registering as a waiter: decide again.
+        case retry
+    }
+
     private struct Waiter {
         let id: UInt64
-        let continuation: CheckedContinuation<PGConnection?, any Error>
+        let continuation: CheckedContinuation<Handover, any Error>
     }
 
     private struct State {
@@ -160,11 +170,11 @@ public final class PGPool: Sendable {
             case .open:
                 return try await openConnection()
             case .wait(let id):
-                if let connection = try await waitForRelease(id: id) {
-                    return connection
+                switch try await waitForRelease(id: id) {
+                case .connection(let connection): return connection
+                case .slot: return try await openConnection()
+                case .retry: continue
                 }
-                // Handed an empty slot (a connection was discarded): open a new one in it.
-                return try await openConnection()
             }
         }
     }
@@ -178,22 +188,27 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// Waits for a released connection (or an empty slot, `nil`) until the lease timeout.
-    private func waitForRelease(id: UInt64) async throws -> PGConnection? {
+    /// Waits for a released connection or a free slot until the lease timeout.
+    private func waitForRelease(id: UInt64) async throws -> Handover {
         let timeout = options.leaseTimeout
         return try await withTaskCancellationHandler {
-            try await withThrowingTaskGroup(of: PGConnection?.self) { group in
+            try await withThrowingTaskGroup(of: Handover?.self) { group in
                 group.addTask {
-                    try await withCheckedThrowingContinuation { continuation in
-                        let registered = self.state.withLock { state -> Bool in
-                            guard !state.isClosed else { return false }
+                    let handover: Handover = try await withCheckedThrowingContinuation { continuation in
+                        enum Registration { case waiting, closed, retry }
+                        let registration = self.state.withLock { state -> Registration in
+                            if state.isClosed { return .closed }
+                            if !state.idle.isEmpty || state.open < self.options.maxConnections { return .retry }
                             state.waiters.append(Waiter(id: id, continuation: continuation))
-                            return true
+                            return .waiting
                         }
-                        if !registered {
-                            continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed"))
+                        switch registration {
+                        case .waiting: break
+                        case .closed: continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed"))
+                        case .retry: continuation.resume(returning: .retry)
                         }
                     }
+                    return handover
                 }
                 group.addTask {
                     try? await Task.sleep(for: timeout)
@@ -203,16 +218,14 @@ public final class PGPool: Sendable {
                     ))
                     return nil
                 }
-                // The first child to finish decides; the waiter child is the only one that returns a value,
-                // because the timer child resumes the waiter with an error instead of returning early.
+                // Only the waiter child returns a handover; the timer child resumes the waiter with an error instead.
                 while let next = try await group.next() {
-                    if let connection = next {
+                    if let handover = next {
                         group.cancelAll()
-                        return connection
+                        return handover
                     }
-                    if group.isEmpty { break }
                 }
-                return nil
+                throw CancellationError()
             }
         } onCancel: {
             failWaiter(id: id, with: CancellationError())
@@ -244,7 +257,7 @@ public final class PGPool: Sendable {
             return (nil, false)
         }
         if let waiter = action.0 {
-            waiter.continuation.resume(returning: connection)
+            waiter.continuation.resume(returning: .connection(connection))
         } else if action.1 {
             await connection.close()
         }
@@ -257,7 +270,7 @@ public final class PGPool: Sendable {
             state.open -= 1
             return nil
         }
-        waiter?.continuation.resume(returning: nil)
+        waiter?.continuation.resume(returning: .slot)
     }
 }
 

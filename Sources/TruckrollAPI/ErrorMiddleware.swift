@@ -1,3 +1,4 @@
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -23,15 +24,17 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        // Hummingbird puts its request id in the logger's metadata; a logger that keeps no metadata has none.
+        let requestID = context.logger[metadataKey: "hb.request.id"]?.description ?? UUID().uuidString.lowercased()
         var response: Response
         do {
             response = try await next(request, context)
         } catch {
             var problem = problem(for: error, context: context)
-            problem.instance = context.id
+            problem.instance = requestID
             response = try problem.response(from: request, context: context)
         }
-        response.headers[.requestID] = context.id
+        response.headers[.requestID] = requestID
         return response
     }
 

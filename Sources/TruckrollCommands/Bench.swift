@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import OptimizerCommands
 import TruckrollServer
 
 /// `truckroll bench …`: benchmarks that print figures against a reference measured in the same run.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: each prints its figures and their ratio to a reference run at the same time.",
-        subcommands: [DatabaseBench.self]
+        subcommands: [DatabaseBench.self, OptimizerBenchCommand.self]
     )
 }
 

@@ -312,11 +312,14 @@ struct ServerPrograms: Sendable {
     let pgCtl: String
 
     static func locate(binDirectory: String?, environment: [String: String]) async throws -> ServerPrograms {
+        // A directory the operator named is the only place looked at: silently using another would surprise.
         var candidates: [String] = []
-        if let binDirectory { candidates.append(binDirectory) }
-        if let configured = environment["TRUCKROLL_PG_BINDIR"] { candidates.append(configured) }
-        if let pgConfig = await Self.pgConfigBinDirectory() { candidates.append(pgConfig) }
-        candidates += (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        if let named = binDirectory ?? environment["TRUCKROLL_PG_BINDIR"] {
+            candidates = [named]
+        } else {
+            if let pgConfig = await Self.pgConfigBinDirectory() { candidates.append(pgConfig) }
+            candidates += (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        }
         let fileManager = FileManager.default
         for directory in candidates {
             let names = ["initdb", "pg_ctl", "postgres"]
@@ -324,7 +327,9 @@ struct ServerPrograms: Sendable {
                 return ServerPrograms(initdb: directory + "/initdb", pgCtl: directory + "/pg_ctl")
             }
         }
-        throw EmbeddedPostgresError.serverProgramsMissing(searched: binDirectory ?? "pg_config --bindir and PATH")
+        throw EmbeddedPostgresError.serverProgramsMissing(
+            searched: candidates.count == 1 ? candidates[0] : "pg_config --bindir and PATH"
+        )
     }
 
     private static func pgConfigBinDirectory() async -> String? {

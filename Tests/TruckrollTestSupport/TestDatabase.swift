@@ -26,6 +26,14 @@ public enum TestDatabase {
         return try PGConnectionConfiguration(url: url, applicationName: "truckroll-tests")
     }
 
+    /// A `postgresql://` URL for a test database, for code under test that takes URLs (configuration, commands).
+    public static func url(of database: PGConnectionConfiguration) -> String {
+        func encoded(_ keyword: String) -> String {
+            (database.setting(keyword) ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        }
+        return "postgresql://\(encoded("user")):\(encoded("password"))@\(encoded("host")):\(encoded("port"))/\(encoded("dbname"))"
+    }
+
     /// A logger that discards everything, for code under test that wants one.
     public static let silentLogger = Logger(label: "truckroll.tests", factory: { _ in SwiftLogNoOpLogHandler() })
 

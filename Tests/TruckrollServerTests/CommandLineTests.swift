@@ -1,0 +1,65 @@
+import Foundation
+import LibPQ
+import Testing
+import TruckrollServer
+import TruckrollTestSupport
+
+/// The real `truckroll` executable: what an operator types, what they see, and the exit status.
+@Suite struct CommandLineTests {
+    static let executable: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/debug/truckroll").path
+    }()
+
+    private func truckroll(_ arguments: String...) async throws -> ChildProcess.Outcome {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRUCKROLL_DATABASE_URL"] = nil
+        return try await ChildProcess.run(Self.executable, arguments, environment: environment)
+    }
+
+    @Test func migrateAppliesThenReportsStatus() async throws {
+        try await TestDatabase.withDatabase(migrated: false) { database in
+            let url = TestDatabase.url(of: database)
+            let migrations = TestDatabase.migrationsDirectory
+            let pending = try await truckroll("migrate", "--status", "--database-url", url, "--migrations-dir", migrations)
+            #expect(pending.status == 0)
+            #expect(pending.output.contains("pending  0001_extensions.sql"))
+
+            let applied = try await truckroll("migrate", "--database-url", url, "--migrations-dir", migrations)
+            #expect(applied.status == 0)
+            #expect(applied.output.contains("applied") && applied.output.contains("0001_extensions.sql"))
+            #expect(!applied.output.contains(try #require(database.setting("password"))), "the password is never printed")
+
+            let again = try await truckroll("migrate", "--database-url", url, "--migrations-dir", migrations)
+            #expect(again.output.contains("nothing to migrate"))
+            let status = try await truckroll("migrate", "--status", "--database-url", url, "--migrations-dir", migrations)
+            #expect(status.output.contains("applied  0001_extensions.sql"))
+            #expect(status.output.contains(" 0 pending"))
+        }
+    }
+
+    @Test func badInputGivesOneLineAndANonZeroExit() async throws {
+        let server = try TestDatabase.server()
+        var wrong = URLComponents(string: TestDatabase.url(of: server))!
+        wrong.password = "wrong-password"
+        let cases: [(arguments: [String], message: String)] = [
+            (["migrate", "--database-url", "postgresql://a@[::1/db"], "invalid database URL"),
+            (["migrate", "--database-url", "postgresql://nobody@127.0.0.1:1/none",
+              "--migrations-dir", TestDatabase.migrationsDirectory], "cannot connect to the database"),
+            (["migrate", "--database-url", wrong.string!, "--migrations-dir", TestDatabase.migrationsDirectory],
+             "password authentication failed"),
+            (["migrate", "--database-url", "postgresql://nobody@127.0.0.1:1/none", "--migrations-dir", "/nonexistent"],
+             "migrations directory /nonexistent not found"),
+            (["serve", "--port", "99999"], "http.port"),
+        ]
+        for (arguments, message) in cases {
+            let outcome = try await ChildProcess.run(Self.executable, arguments)
+            #expect(outcome.status != 0, "\(arguments)")
+            let lines = outcome.output.split(separator: "\n")
+            #expect(lines.count == 1, "one line for \(arguments): \(outcome.output)")
+            #expect(outcome.output.contains(message), "\(arguments): \(outcome.output)")
+            #expect(!outcome.output.contains("wrong-password"))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Testing
+import TruckrollCommands
+import TruckrollServer
+
+/// Settings come from flags, then the environment, then defaults; bad values name their key.
+@Suite struct ConfigurationAndCommandTests {
+    @Test func flagsWinOverEnvironmentWhichWinsOverDefaults() throws {
+        let defaults = try TruckrollConfiguration(environment: [:])
+        #expect(defaults.httpHost == "127.0.0.1" && defaults.httpPort == 8080)
+        #expect(defaults.databaseURL == nil && defaults.maxConnections == 10)
+        #expect(defaults.leaseTimeout == .milliseconds(2000) && defaults.logLevel == .info)
+        #expect(defaults.migrationsDirectory == "sql/migrations")
+
+        let environment = [
+            "TRUCKROLL_HTTP_PORT": "9000", "TRUCKROLL_DATABASE_URL": "postgresql://a@b/c",
+            "TRUCKROLL_DATABASE_MAX_CONNECTIONS": "4", "TRUCKROLL_DATA_DIR": "/srv/pg", "TRUCKROLL_LOG_LEVEL": "debug",
+        ]
+        let fromEnvironment = try TruckrollConfiguration(environment: environment)
+        #expect(fromEnvironment.httpPort == 9000 && fromEnvironment.maxConnections == 4)
+        #expect(fromEnvironment.databaseURL == "postgresql://a@b/c" && fromEnvironment.dataDirectory == "/srv/pg")
+        #expect(fromEnvironment.logLevel == .debug)
+
+        let fromFlags = try TruckrollConfiguration(flags: ["http.port": "7000", "database.url": "postgresql://x@y/z"], environment: environment)
+        #expect(fromFlags.httpPort == 7000 && fromFlags.databaseURL == "postgresql://x@y/z")
+    }
+
+    @Test func invalidValuesNameTheirKey() {
+        for (environment, key) in [
+            (["TRUCKROLL_HTTP_PORT": "eighty"], "http.port"), (["TRUCKROLL_HTTP_PORT": "70000"], "http.port"),
+            (["TRUCKROLL_DATABASE_MAX_CONNECTIONS": "0"], "database.maxConnections"),
+            (["TRUCKROLL_LOG_LEVEL": "loud"], "log.level"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self) { try TruckrollConfiguration(environment: environment) }
+            #expect(error?.description.contains(key) == true, "\(environment)")
+        }
+    }
+
+    @Test func helpListsEveryCommand() {
+        let help = Truckroll.helpMessage(columns: 100)
+        for command in ["serve", "migrate", "optimize", "bench"] { #expect(help.contains("  \(command) ")) }
+        let serveHelp = Truckroll.helpMessage(for: Truckroll.self, columns: 100)
+        #expect(serveHelp.contains("truckroll <subcommand>"))
+    }
+
+    @Test func commandsRejectBadArgumentsBeforeRunning() {
+        #expect(throws: (any Error).self) { try Truckroll.parseAsRoot(["serve", "--port", "not-a-number"]) }
+        #expect(throws: (any Error).self) { try Truckroll.parseAsRoot(["bench", "db", "--seconds", "0"]) }
+        #expect(throws: (any Error).self) { try Truckroll.parseAsRoot(["no-such-command"]) }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import LibPQ
+import Logging
+import Testing
+import TruckrollServer
+import TruckrollTestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The HTTP skeleton over a real socket: health, the problem+json boundary, start-up refusals.
+@Suite struct ServerTests {
+    /// Runs the application on a free port until `body` returns.
+    private func withServer(
+        database: PGConnectionConfiguration, _ body: @Sendable (URL) async throws -> Void
+    ) async throws {
+        let configuration = try TruckrollConfiguration(flags: ["http.port": "0"], environment: [:])
+        let pool = PGPool(configuration: database, options: .init(maxConnections: 2, leaseTimeout: .milliseconds(500)),
+                          logger: TestDatabase.silentLogger)
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let application = buildApplication(
+            configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) },
+            logger: TestDatabase.silentLogger
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await application.runService() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            do {
+                try await body(URL(string: "http://127.0.0.1:\(port)")!)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+        await pool.shutdown()
+    }
+
+    private func get(_ url: URL) async throws -> (HTTPURLResponse, Data) {
+        let (data, response) = try await URLSession.shared.data(from: url)
+        return (try #require(response as? HTTPURLResponse), data)
+    }
+
+    @Test func healthReportsTheDatabaseAndUnknownRoutesAreProblems() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await withServer(database: database) { base in
+                let (health, body) = try await get(base.appendingPathComponent("health"))
+                #expect(health.statusCode == 200)
+                let report = try JSONSerialization.jsonObject(with: body) as? [String: String]
+                #expect(report == ["status": "ok", "database": "reachable"])
+                #expect(health.value(forHTTPHeaderField: "X-Request-Id")?.isEmpty == false)
+
+                let (missing, problemBody) = try await get(base.appendingPathComponent("v1/no-such-thing"))
+                #expect(missing.statusCode == 404)
+                #expect(missing.value(forHTTPHeaderField: "Content-Type") == "application/problem+json")
+                let problem = try #require(try JSONSerialization.jsonObject(with: problemBody) as? [String: Any])
+                #expect(problem["status"] as? Int == 404)
+                #expect(problem["type"] as? String == "https://truckroll.dev/problems/not-found")
+                #expect(problem["instance"] as? String == missing.value(forHTTPHeaderField: "X-Request-Id"))
+            }
+        }
+    }
+
+    @Test func healthSaysUnavailableWhenTheDatabaseIsUnreachable() async throws {
+        let unreachable = try PGConnectionConfiguration(url: "postgresql://nobody:x@127.0.0.1:1/none")
+        try await withServer(database: unreachable) { base in
+            let clock = ContinuousClock()
+            let started = clock.now
+            let (health, body) = try await get(base.appendingPathComponent("health"))
+            #expect(health.statusCode == 503)
+            let report = try JSONSerialization.jsonObject(with: body) as? [String: String]
+            #expect(report?["database"] == "unreachable")
+            #expect(clock.now - started < .seconds(5))
+        }
+    }
+
+    @Test func serveRefusesPendingMigrationsAndBusyPorts() async throws {
+        try await TestDatabase.withDatabase(migrated: false) { database in
+            let url = TestDatabase.url(of: database)
+            let configuration = try TruckrollConfiguration(
+                flags: ["database.url": url, "migrationsDir": TestDatabase.migrationsDirectory, "http.port": "0"],
+                environment: [:]
+            )
+            let error = await #expect(throws: ServeError.self) {
+                try await runServer(configuration: configuration, environment: [:], logger: TestDatabase.silentLogger)
+            }
+            guard case .pendingMigrations(let files) = error else {
+                Issue.record("expected pendingMigrations, got \(String(describing: error))")
+                return
+            }
+            #expect(files.contains("0001_extensions.sql"))
+            #expect(error?.description.contains("truckroll migrate") == true)
+        }
+
+        try await TestDatabase.withDatabase { database in
+            try await withServer(database: database) { base in
+                let port = try #require(base.port)
+                let busy = try TruckrollConfiguration(flags: ["http.port": String(port)], environment: [:])
+                await #expect(throws: ServeError.addressInUse(host: "127.0.0.1", port: port)) {
+                    try await runServer(configuration: busy, environment: [:], logger: TestDatabase.silentLogger)
+                }
+            }
+        }
+    }
+}
