@@ -39,6 +39,10 @@ public struct OptimizeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop after the construction heuristic (measures time to the first feasible plan).")
     public var constructOnly = false
 
+    /// Where to write the explanation of every job (JSON Lines), if anywhere.
+    @Option(name: .long, help: "Write one JSON line per job explaining its assignment or why it is unassigned.")
+    public var explanations: String?
+
     /// Creates the command with default options.
     public init() {}
 
@@ -52,13 +56,50 @@ public struct OptimizeCommand: AsyncParsableCommand {
             printError("out: cannot write \(out): \(error.localizedDescription)")
             throw ExitCode(1)
         }
+        if let explanations {
+            do {
+                let lines = try run.optimizer.explain(run.plan).map { explanationLine($0, problem: run.instance.problem) }
+                try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: explanations))
+            } catch {
+                printError("explanations: cannot write \(explanations): \(error)")
+                throw ExitCode(1)
+            }
+        }
         print(run.summaryLine(extra: ["seed": "\(seed)", "threads": "\(threads)"]))
+    }
+
+    private func explanationLine(_ explanation: JobExplanation, problem: RoutingProblem) -> String {
+        let job = "\"job\": \"\(problem.jobs[explanation.job].id)\""
+        switch explanation.outcome {
+        case .assigned(let assigned):
+            var fields = [job, "\"status\": \"assigned\"", "\"tech\": \"\(problem.technicians[assigned.technician].id)\"", "\"marginal_cost\": \(assigned.marginalCost)"]
+            if let alternative = assigned.bestAlternative {
+                fields.append("\"best_alternative\": {\"tech\": \"\(problem.technicians[alternative.technician].id)\", \"marginal_cost\": \(alternative.marginalCost)}")
+            }
+            switch assigned.reason {
+            case .cheaper(let saving): fields.append("\"reason\": \"cheaper\", \"saving\": \(saving)")
+            case .noOtherQualifiedTechnician: fields.append("\"reason\": \"no_other_qualified_technician\"")
+            case .noRoomWithOtherTechnicians: fields.append("\"reason\": \"no_room_with_other_technicians\"")
+            case .heldInPlace: fields.append("\"reason\": \"held_in_place\"")
+            }
+            return "{" + fields.joined(separator: ", ") + "}"
+        case .unassigned(let reason):
+            let text: String
+            switch reason {
+            case .noTechnicianWithSkills: text = "\"reason\": \"no_technician_with_skills\""
+            case .exceedsCapacity: text = "\"reason\": \"exceeds_capacity\""
+            case .windowUnreachable: text = "\"reason\": \"window_unreachable\""
+            case .dominatedByMoreUrgentWork(let cost): text = "\"reason\": \"dominated_by_more_urgent_work\", \"cheapest_insertion_cost\": \(cost.map { "\($0)" } ?? "null")"
+            }
+            return "{" + [job, "\"status\": \"unassigned\"", text].joined(separator: ", ") + "}"
+        }
     }
 }
 
 /// One solved instance: what was solved, the outcome and how long it took.
 struct SolvedInstance {
     var instance: BenchInstance
+    var optimizer: RouteOptimizer
     var plan: Plan
     var cost: PlanCost
     var iterations: Int
@@ -133,7 +174,7 @@ func solve(instancePath: String, timeLimit: Double, seed: UInt64, threads: Int, 
     }
     let elapsed = started.duration(to: clock.now)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    return SolvedInstance(instance: instance, plan: plan, cost: cost, iterations: iterationsDone, seconds: seconds)
+    return SolvedInstance(instance: instance, optimizer: optimizer, plan: plan, cost: cost, iterations: iterationsDone, seconds: seconds)
 }
 
 /// Writes one line to standard error.

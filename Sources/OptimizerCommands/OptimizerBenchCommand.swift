@@ -97,7 +97,7 @@ public struct OptimizerBenchCommand: AsyncParsableCommand {
                     line += " ref_vehicles=\(refVehicles) ref_travel=\(String(format: "%.4f", refTravel))"
                 }
             }
-            print(line)
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         if !boundLogs.isEmpty {
             print("geomean ratio to lower bound: \(String(format: "%.4f", exponential(boundLogs.reduce(0, +) / Double(boundLogs.count))))")

@@ -216,8 +216,8 @@ public struct RouteOptimizer: Sendable {
         let context = SearchContext(compiled: compiled, isFixed: isFixed, originalTechnician: originalTechnician, disruptionBudget: disruptionBudget)
         // Most urgent first: Smith's ratio of downtime weight to the shortest service time.
         let urgency = (0..<compiled.jobCount).map { job -> Double in
-            let services = compiled.eligibleRoutes[job].isEmpty ? [1.0] : [compiled.pairService[compiled.pair(job: job, route: compiled.eligibleRoutes[job][0])]]
-            return (compiled.jobCompletionWeight[job] + compiled.jobLatenessCost[job]) / max(1, services[0]) + compiled.jobPenalty[job] * 1e-12
+            let service = compiled.eligibleRoutes[job].first.map { compiled.pairService[compiled.pair(job: job, route: $0)] } ?? 1
+            return (compiled.jobCompletionWeight[job] + compiled.jobLatenessCost[job]) / max(1, service) + compiled.jobPenalty[job] * 1e-12
         }
         let order = solution.unassigned.filter { !compiled.eligibleRoutes[$0].isEmpty }.sorted { urgency[$0] > urgency[$1] || (urgency[$0] == urgency[$1] && $0 < $1) }
         var scratch = InsertionScratch(routeCount: compiled.routeCount)

@@ -91,8 +91,13 @@ struct OptimizerCommandsTests {
         let instancePath = folder.appendingPathComponent("tiny.json").path
         let solutionPath = folder.appendingPathComponent("tiny.solution.json").path
         try Data(Self.instanceJSON.utf8).write(to: URL(fileURLWithPath: instancePath))
-        let command = try OptimizeCommand.parse(["--instance", instancePath, "--out", solutionPath, "--iterations", "300", "--time-limit", "30"])
+        let explanationsPath = folder.appendingPathComponent("tiny.explanations.jsonl").path
+        let command = try OptimizeCommand.parse(["--instance", instancePath, "--out", solutionPath, "--iterations", "300", "--time-limit", "30", "--explanations", explanationsPath])
         try await command.run()
+        let explanationLines = try String(contentsOfFile: explanationsPath, encoding: .utf8).split(separator: "\n")
+        #expect(explanationLines.count == 4)
+        #expect(explanationLines[3] == #"{"job": "J3", "status": "unassigned", "reason": "no_technician_with_skills"}"#)
+        #expect(explanationLines[2].contains(#""tech": "T1""#) && explanationLines[2].contains(#""reason": "no_other_qualified_technician""#))
 
         let solution = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: solutionPath))) as? [String: Any])
         #expect(solution["format"] as? String == "fsd-solution/1")
