@@ -3,7 +3,6 @@ import CLibPQ
 import Glibc
 #endif
 import Logging
-import NIOPosix
 
 /// Transaction isolation levels.
 public enum PGIsolationLevel: String, Sendable {
@@ -14,20 +13,21 @@ public enum PGIsolationLevel: String, Sendable {
 
 /// One open connection to PostgreSQL.
 ///
-/// Every libpq call runs on an `NIOThreadPool` thread, never on Swift's cooperative pool.
+/// Every libpq call runs on the connection's own thread (a ``ConnectionThread``), never on Swift's cooperative
+/// pool; inside ``withConnection(configuration:logger:_:)`` or a pool lease the caller's code runs on that thread
+/// too, so statements cost no thread hop.
 ///
 /// A connection is used by one task at a time: the pool lends it to exactly one `withConnection` closure, and each
 /// method awaits its thread-pool job before returning, so calls on the handle never overlap. Do not keep a
 /// connection beyond the closure that received it.
 public final class PGConnection: @unchecked Sendable {
     // @unchecked: `handle`, `cancelHandle` and `preparedStatements` are touched only by the single task that holds
-    // the connection (see the type's documentation), one thread-pool job at a time; `PQcancel` on `cancelHandle`
+    // the connection (see the type's documentation), on the connection's thread; `PQcancel` on `cancelHandle`
     // is documented by libpq as safe from any thread.
     private let handle: OpaquePointer
     private let cancelHandle: OpaquePointer?
-    private let threadPool: NIOThreadPool
-    /// Whether the thread pool was made for this connection alone (and is shut down with it).
-    private let ownsThreadPool: Bool
+    /// Runs every libpq call of this connection.
+    let thread: ConnectionThread
     private let noticeSink: Unmanaged<NoticeSink>
     private var preparedStatements: [String: String] = [:]
     private var isClosed = false
@@ -36,11 +36,10 @@ public final class PGConnection: @unchecked Sendable {
     /// Prepared statements kept per connection before the cache is cleared.
     static let preparedStatementLimit = 256
 
-    private init(handle: OpaquePointer, threadPool: NIOThreadPool, ownsThreadPool: Bool, logger: Logger) {
+    private init(handle: OpaquePointer, thread: ConnectionThread, logger: Logger) {
         self.handle = handle
         self.cancelHandle = PQgetCancel(handle)
-        self.threadPool = threadPool
-        self.ownsThreadPool = ownsThreadPool
+        self.thread = thread
         self.logger = logger
         self.noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))
         PQsetNoticeProcessor(handle, { context, message in
@@ -57,60 +56,45 @@ public final class PGConnection: @unchecked Sendable {
         if let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
         noticeSink.release()
-        if ownsThreadPool { threadPool.shutdownGracefully { _ in } }
+        thread.stop()
     }
 
-    /// Opens a connection.
+    /// Opens a connection, on a thread of its own.
     /// - Parameters:
     ///   - configuration: Where to connect.
-    ///   - threadPool: Runs the blocking libpq calls; must be started and have a thread for every connection it
-    ///     serves at once (a statement may wait for another connection's progress, e.g. a lock or a `COPY`).
-    ///     `nil` gives the connection a thread of its own.
     ///   - logger: Receives connection events and server notices at `.debug`.
     /// - Returns: An open connection; call ``close()`` when done.
     /// - Throws: ``PGError`` of kind `.connectionFailed` with libpq's reason (never the password).
     public static func connect(
         configuration: PGConnectionConfiguration,
-        threadPool sharedThreadPool: NIOThreadPool? = nil,
         logger: Logger = Logger(label: "truckroll.libpq", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> PGConnection {
-        let threadPool: NIOThreadPool
-        if let sharedThreadPool {
-            threadPool = sharedThreadPool
-        } else {
-            threadPool = NIOThreadPool(numberOfThreads: 1)
-            threadPool.start()
-        }
+        let parameters = configuration.parameters
+        let thread = ConnectionThread()
+        let opened: UncheckedHandle
         do {
-            return try await open(configuration: configuration, threadPool: threadPool, ownsThreadPool: sharedThreadPool == nil, logger: logger)
+            opened = try await thread.run {
+                let connection = withCStringArray(parameters.map(\.keyword)) { keywords in
+                    withCStringArray(parameters.map(\.value)) { values in
+                        PQconnectdbParams(keywords, values, 1)
+                    }
+                }
+                guard let connection else {
+                    throw PGError(kind: .connectionFailed, message: "out of memory while connecting")
+                }
+                guard PQstatus(connection) == CONNECTION_OK else {
+                    let message = String(cString: PQerrorMessage(connection)).singleLine()
+                    PQfinish(connection)
+                    throw PGError(kind: .connectionFailed, message: message)
+                }
+                return UncheckedHandle(pointer: connection)
+            }
         } catch {
-            if sharedThreadPool == nil { try? await threadPool.shutdownGracefully() }
+            thread.stop()
             throw error
         }
-    }
-
-    private static func open(
-        configuration: PGConnectionConfiguration, threadPool: NIOThreadPool, ownsThreadPool: Bool, logger: Logger
-    ) async throws -> PGConnection {
-        let parameters = configuration.parameters
-        let opened: UncheckedHandle = try await threadPool.runIfActive {
-            let connection = withCStringArray(parameters.map(\.keyword)) { keywords in
-                withCStringArray(parameters.map(\.value)) { values in
-                    PQconnectdbParams(keywords, values, 1)
-                }
-            }
-            guard let connection else {
-                throw PGError(kind: .connectionFailed, message: "out of memory while connecting")
-            }
-            guard PQstatus(connection) == CONNECTION_OK else {
-                let message = String(cString: PQerrorMessage(connection)).singleLine()
-                PQfinish(connection)
-                throw PGError(kind: .connectionFailed, message: message)
-            }
-            return UncheckedHandle(pointer: connection)
-        }
         let handle = opened.pointer
-        let connection = PGConnection(handle: handle, threadPool: threadPool, ownsThreadPool: ownsThreadPool, logger: logger)
+        let connection = PGConnection(handle: handle, thread: thread, logger: logger)
         if connection.parameterStatus("DateStyle")?.hasPrefix("ISO") != true {
             do {
                 try await connection.executeSimple("SET DateStyle = 'ISO, YMD'")
@@ -136,7 +120,7 @@ public final class PGConnection: @unchecked Sendable {
     ) async throws -> Result {
         let connection = try await connect(configuration: configuration, logger: logger)
         do {
-            let result = try await body(connection)
+            let result = try await connection.onItsThread(body)
             await connection.close()
             return result
         } catch {
@@ -145,16 +129,22 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with this connection, preferring the connection's thread as executor so that its statements
+    /// need no thread hop.
+    func onItsThread<Result>(_ body: (PGConnection) async throws -> Result) async throws -> Result {
+        try await withTaskExecutorPreference(thread) { try await body(self) }
+    }
+
     /// Closes the connection. Safe to call more than once.
     public func close() async {
         guard !isClosed else { return }
         isClosed = true
-        _ = try? await threadPool.runIfActive { [self] in
+        _ = try? await thread.run { [self] in
             if let cancelHandle { PQfreeCancel(cancelHandle) }
             PQfinish(handle)
         }
         noticeSink.release()
-        if ownsThreadPool { try? await threadPool.shutdownGracefully() }
+        thread.stop()
     }
 
     /// Whether the connection looks usable: open, not broken, and not inside a transaction.
@@ -258,7 +248,7 @@ public final class PGConnection: @unchecked Sendable {
     ) async throws -> Int where Rows.Element == [any PGEncodable] {
         let columnList = columns.map(PGQuery.quoteIdentifier).joined(separator: ", ")
         let statement = "COPY \(PGQuery.quoteIdentifier(table)) (\(columnList)) FROM STDIN"
-        try await threadPool.runIfActive { [self] in
+        try await thread.run { [self] in
             let result = PQexec(handle, statement)
             defer { PQclear(result) }
             guard PQresultStatus(result) == PGRES_COPY_IN else {
@@ -286,7 +276,7 @@ public final class PGConnection: @unchecked Sendable {
             do { try await send(copyData: chunk.bytes) } catch { failure = error }
         }
         let abortReason = failure.map { _ in "client aborted COPY" }
-        let loaded: Int = try await threadPool.runIfActive { [self] in
+        let loaded: Int = try await thread.run { [self] in
             let ended = abortReason.map { PQputCopyEnd(handle, $0) } ?? PQputCopyEnd(handle, nil)
             guard ended == 1 else { throw connectionError() }
             var affected = 0
@@ -342,7 +332,7 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     private func send(copyData bytes: [UInt8]) async throws {
-        try await threadPool.runIfActive { [self] in
+        try await thread.run { [self] in
             let sent = bytes.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
             }
@@ -352,9 +342,14 @@ public final class PGConnection: @unchecked Sendable {
 
     // MARK: Internals (run on the thread pool)
 
+    /// Runs a blocking libpq call on the connection's thread; cancelling the task sends `PQcancel`.
+    ///
+    /// A task already cancelled does not start the statement. A cancel that races the statement's very start can
+    /// reach the server before the statement does and be ignored; server-side `statement_timeout` bounds that case.
     private func runCancellable<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await withTaskCancellationHandler {
-            try await threadPool.runIfActive { [self] in try body(self) }
+        try Task.checkCancellation()
+        return try await withTaskCancellationHandler {
+            try await thread.run { [self] in try body(self) }
         } onCancel: { [self] in
             guard let cancelHandle else { return }
             var buffer = [CChar](repeating: 0, count: 256)

@@ -1,6 +1,5 @@
 import DequeModule
 import Logging
-import NIOPosix
 import Synchronization
 
 /// A bounded pool of connections.
@@ -8,7 +7,7 @@ import Synchronization
 /// - A caller waits at most `leaseTimeout` for a connection, then gets ``PGError/Kind/poolTimeout``.
 /// - Connections that broke, or that come back inside a transaction, are closed and replaced on demand, so the
 ///   pool recovers by itself after a database restart or `pg_terminate_backend`.
-/// - Blocking libpq work runs on the pool's own `NIOThreadPool`, one thread per connection.
+/// - Each connection has a thread of its own for its blocking libpq calls; a lease runs its body there.
 public final class PGPool: Sendable {
     /// Pool limits.
     public struct Options: Sendable {
@@ -53,7 +52,6 @@ public final class PGPool: Sendable {
     public let configuration: PGConnectionConfiguration
     /// The pool's limits.
     public let options: Options
-    private let threadPool: NIOThreadPool
     private let state = Mutex(State())
     private let logger: Logger
 
@@ -66,18 +64,22 @@ public final class PGPool: Sendable {
         self.configuration = configuration
         self.options = options
         self.logger = logger
-        self.threadPool = NIOThreadPool(numberOfThreads: options.maxConnections)
-        threadPool.start()
     }
 
     /// Lends a connection to `body` and takes it back afterwards.
+    ///
+    /// `body` runs on the connection's own thread (a task executor preference, inherited by child tasks), so its
+    /// statements cost no thread hop. While a statement runs, that thread is busy: a child task of `body` that
+    /// must make progress meanwhile (a timer, a canceller) should run elsewhere, e.g.
+    /// `Task(executorPreference: globalConcurrentExecutor)`; statement time limits belong on the server
+    /// (`statement_timeout`).
     /// - Parameter body: The work; it must not keep the connection.
     /// - Returns: What `body` returned.
     /// - Throws: ``PGError`` (`poolTimeout`, `connectionFailed`, …) or what `body` threw.
     public func withConnection<Result>(_ body: (PGConnection) async throws -> Result) async throws -> Result {
         let connection = try await lease()
         do {
-            let result = try await body(connection)
+            let result = try await connection.onItsThread(body)
             await release(connection)
             return result
         } catch {
@@ -126,7 +128,6 @@ public final class PGPool: Sendable {
         }
         for waiter in waiters { waiter.continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed")) }
         for connection in idle { await connection.close() }
-        try? await threadPool.shutdownGracefully()
     }
 
     /// Connections open right now (idle or leased).
@@ -181,7 +182,7 @@ public final class PGPool: Sendable {
 
     private func openConnection() async throws -> PGConnection {
         do {
-            return try await PGConnection.connect(configuration: configuration, threadPool: threadPool, logger: logger)
+            return try await PGConnection.connect(configuration: configuration, logger: logger)
         } catch {
             releaseSlot()
             throw error

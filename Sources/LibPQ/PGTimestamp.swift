@@ -6,21 +6,46 @@ import FoundationEssentials
 /// server prints (`+05`, `-03:30`, `+05:30:15`), so it does not depend on the session time zone.
 enum PGTimestamp {
     /// Formats as `YYYY-MM-DDTHH:MM:SS.ffffffZ`; the fraction is rounded to whole microseconds.
+    /// Years outside 0…9999 get an ISO 8601 expanded year (`+12345-…`, `-0044-…`), which PostgreSQL accepts.
     static func format(_ date: Date) -> String {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        var totalMicros = Int64(micros)
-        var seconds = totalMicros.floorDiv(1_000_000)
-        totalMicros -= seconds * 1_000_000
+        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let seconds = totalMicros.floorDiv(1_000_000)
+        let micros = totalMicros - seconds * 1_000_000
         let days = seconds.floorDiv(86_400)
-        seconds -= days * 86_400
+        let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(fromDays: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(28)
+        func append(_ value: Int64, width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var remainder = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(remainder / divisor))
+                remainder %= divisor
+                divisor /= 10
+            }
         }
-        let yearText = year < 0 ? "-" + pad(-year, 4) : pad(year, 4)
-        return "\(yearText)-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
-            + "\(pad(seconds % 60, 2)).\(pad(totalMicros, 6))Z"
+        if (0...9999).contains(year) {
+            append(year, width: 4)
+        } else {
+            bytes.append(year < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            append(abs(year), width: max(4, String(abs(year)).count))
+        }
+        bytes.append(UInt8(ascii: "-"))
+        append(month, width: 2)
+        bytes.append(UInt8(ascii: "-"))
+        append(day, width: 2)
+        bytes.append(UInt8(ascii: "T"))
+        append(secondOfDay / 3600, width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        append(secondOfDay / 60 % 60, width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        append(secondOfDay % 60, width: 2)
+        bytes.append(UInt8(ascii: "."))
+        append(micros, width: 6)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.f…][±HH[:MM[:SS]]]`, returning `nil` for anything else

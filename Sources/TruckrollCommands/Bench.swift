@@ -57,54 +57,55 @@ struct DatabaseBench: AsyncParsableCommand {
     }
 
     private func runBenchmarks(server: PGConnectionConfiguration) async throws {
-        let admin = try await PGConnection.connect(configuration: server)
-        let exists = try await admin.query("SELECT 1 FROM pg_database WHERE datname = 'truckroll_bench'")
-        if exists.isEmpty { try await admin.execute("CREATE DATABASE truckroll_bench") }
-        await admin.close()
+        try await PGConnection.withConnection(configuration: server) { admin in
+            let exists = try await admin.query("SELECT 1 FROM pg_database WHERE datname = 'truckroll_bench'")
+            if exists.isEmpty { try await admin.execute("CREATE DATABASE truckroll_bench") }
+        }
         let bench = server.with(database: "truckroll_bench")
         let clients = try PostgresClients(configuration: bench)
 
         print("preparing pgbench tables (scale 1: 100,000 accounts)")
         try await clients.run("pgbench", ["-i", "-q", "-s", "1"])
 
-        let connection = try await PGConnection.connect(configuration: bench)
-        var pgbenchTPS = 0.0
-        var wrapperTPS = 0.0
-        for round in 1...2 {
-            let output = try await clients.run("pgbench", ["-n", "-S", "-c", "1", "-M", "prepared", "-T", String(seconds)])
-            let tps = PostgresClients.tps(fromPgbench: output)
-            let ours = try await selectThroughput(connection, seconds: seconds)
-            print(String(format: "round %d: pgbench -S -c1 -M prepared %.0f tps, wrapper %.0f tps", round, tps, ours))
-            pgbenchTPS = max(pgbenchTPS, tps)
-            wrapperTPS = max(wrapperTPS, ours)
-        }
+        // Inside withConnection the loop runs on the connection's thread: the path every lease takes.
+        try await PGConnection.withConnection(configuration: bench) { connection in
+            var pgbenchTPS = 0.0
+            var wrapperTPS = 0.0
+            for round in 1...2 {
+                let output = try await clients.run("pgbench", ["-n", "-S", "-c", "1", "-M", "prepared", "-T", String(seconds)])
+                let tps = PostgresClients.tps(fromPgbench: output)
+                let ours = try await selectThroughput(connection, seconds: seconds)
+                print(String(format: "round %d: pgbench -S -c1 -M prepared %.0f tps, wrapper %.0f tps", round, tps, ours))
+                pgbenchTPS = max(pgbenchTPS, tps)
+                wrapperTPS = max(wrapperTPS, ours)
+            }
 
-        try await connection.execute("DROP TABLE IF EXISTS bench_bulk")
-        try await connection.execute(
-            "CREATE TABLE bench_bulk (id bigint, name text, amount numeric, seen_at timestamptz, tags text[])"
-        )
-        let start = Date(timeIntervalSince1970: 1_790_000_000)
-        let values: [[any PGEncodable]] = (0..<rows).map { index in
-            [index, "unit \(index)\twith tab", Decimal(index) / 100, start.addingTimeInterval(Double(index)), ["a", "b\"c"]]
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("truckroll-bench-\(UUID().uuidString).copy")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let copyStart = ContinuousClock.now
-        try await connection.copyIn(table: "bench_bulk", columns: ["id", "name", "amount", "seen_at", "tags"], rows: values)
-        let wrapperSeconds = (ContinuousClock.now - copyStart).seconds
-        let dump = try await connection.copyOut("COPY bench_bulk TO STDOUT")
-        try Data(dump).write(to: file)
-        try await connection.execute("TRUNCATE bench_bulk")
-        let psqlStart = ContinuousClock.now
-        try await clients.run("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_bulk FROM '\(file.path)'"])
-        let psqlSeconds = (ContinuousClock.now - psqlStart).seconds
-        let loaded = try await connection.query("SELECT count(*) FROM bench_bulk")[0].decode(Int.self, at: 0)
-        try await connection.execute("DROP TABLE bench_bulk")
-        await connection.close()
-        guard loaded == rows else { throw ValidationError("psql loaded \(loaded) rows, expected \(rows)") }
+            try await connection.execute("DROP TABLE IF EXISTS bench_bulk")
+            try await connection.execute(
+                "CREATE TABLE bench_bulk (id bigint, name text, amount numeric, seen_at timestamptz, tags text[])"
+            )
+            let start = Date(timeIntervalSince1970: 1_790_000_000)
+            let values: [[any PGEncodable]] = (0..<rows).map { index in
+                [index, "unit \(index)\twith tab", Decimal(index) / 100, start.addingTimeInterval(Double(index)), ["a", "b\"c"]]
+            }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("truckroll-bench-\(UUID().uuidString).copy")
+            defer { try? FileManager.default.removeItem(at: file) }
+            let copyStart = ContinuousClock.now
+            try await connection.copyIn(table: "bench_bulk", columns: ["id", "name", "amount", "seen_at", "tags"], rows: values)
+            let wrapperSeconds = (ContinuousClock.now - copyStart).seconds
+            let dump = try await connection.copyOut("COPY bench_bulk TO STDOUT")
+            try Data(dump).write(to: file)
+            try await connection.execute("TRUNCATE bench_bulk")
+            let psqlStart = ContinuousClock.now
+            try await clients.run("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_bulk FROM '\(file.path)'"])
+            let psqlSeconds = (ContinuousClock.now - psqlStart).seconds
+            let loaded = try await connection.query("SELECT count(*) FROM bench_bulk")[0].decode(Int.self, at: 0)
+            try await connection.execute("DROP TABLE bench_bulk")
+            guard loaded == rows else { throw ValidationError("psql loaded \(loaded) rows, expected \(rows)") }
 
-        print(String(format: "bulk load of %d rows: wrapper COPY %.3f s, psql \\copy %.3f s", rows, wrapperSeconds, psqlSeconds))
-        print(String(format: "db bench: select ratio %.2f, bulk ratio %.2f", wrapperTPS / pgbenchTPS, wrapperSeconds / psqlSeconds))
+            print(String(format: "bulk load of %d rows: wrapper COPY %.3f s, psql \\copy %.3f s", rows, wrapperSeconds, psqlSeconds))
+            print(String(format: "db bench: select ratio %.2f, bulk ratio %.2f", wrapperTPS / pgbenchTPS, wrapperSeconds / psqlSeconds))
+        }
     }
 
     private func selectThroughput(_ connection: PGConnection, seconds: Int) async throws -> Double {

@@ -146,17 +146,28 @@ import TruckrollTestSupport
     }
 
     @Test func cancellingTheTaskCancelsTheStatement() async throws {
-        try await TestDatabase.withConnection(migrated: false) { connection in
+        try await TestDatabase.withDatabase(migrated: false) { database in
+            let pool = PGPool(configuration: database, options: .init(maxConnections: 1), logger: TestDatabase.silentLogger)
             let clock = ContinuousClock()
             let started = clock.now
-            let task = Task { try await connection.execute("SELECT pg_sleep(30)") }
-            try await Task.sleep(for: .milliseconds(300))
+            let task = Task { try await pool.query("SELECT pg_sleep(30) AS long_sleep") }
+            // Cancel once the statement is running on the server, not before it was sent.
+            try await PGConnection.withConnection(configuration: database) { observer in
+                for _ in 0..<200 {
+                    let running = try await observer.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%AS long_sleep' AND state = 'active'"
+                    )[0].decode(Int.self, at: 0)
+                    if running > 0 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
             task.cancel()
             let result = await task.result
             let error = try #require(throws: PGError.self) { try result.get() }
             #expect(error.isQueryCanceled)
             #expect(clock.now - started < .seconds(10))
-            #expect(try await connection.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)
+            #expect(try await pool.query("SELECT 1")[0].decode(Int.self, at: 0) == 1, "the connection is usable again")
+            await pool.shutdown()
         }
     }
 

@@ -51,7 +51,11 @@ import TruckrollTestSupport
 
     @Test func waitersAreServedWhenConnectionsComeBack() async throws {
         try await TestDatabase.withDatabase(migrated: false) { database in
-            let pool = PGPool(configuration: database, options: .init(maxConnections: 3), logger: TestDatabase.silentLogger)
+            // A generous lease timeout: this test is about every waiter being served, not about speed.
+            let pool = PGPool(
+                configuration: database, options: .init(maxConnections: 3, leaseTimeout: .seconds(30)),
+                logger: TestDatabase.silentLogger
+            )
             let total = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<40 {
                     group.addTask {

@@ -7,6 +7,7 @@ import TruckrollTestSupport
 /// The migration runner applies numbered files once, in order, refuses edited history and serialises migrators.
 @Suite struct MigrationTests {
     /// A temporary directory of migration files, removed afterwards.
+    @discardableResult
     private func withMigrationFiles<Result>(
         _ files: [String: String], _ body: (String) async throws -> Result
     ) async throws -> Result {
