@@ -4,6 +4,10 @@ import Testing
 import TruckrollServer
 import TruckrollTestSupport
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The real `truckroll` executable: what an operator types, what they see, and the exit status.
 @Suite struct CommandLineTests {
     static let executable: String = {
@@ -60,6 +64,59 @@ import TruckrollTestSupport
             #expect(lines.count == 1, "one line for \(arguments): \(outcome.output)")
             #expect(outcome.output.contains(message), "\(arguments): \(outcome.output)")
             #expect(!outcome.output.contains("wrong-password"))
+        }
+    }
+
+    @Test func serveAnswersHealthThenStopsCleanlyOnSIGTERM() async throws {
+        try await TestDatabase.withDatabase { database in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = [
+                "serve", "--port", "0", "--database-url", TestDatabase.url(of: database),
+                "--migrations-dir", TestDatabase.migrationsDirectory, "--log-level", "warning",
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+
+            let banner = try await Self.firstLine(of: output.fileHandleForReading)
+            #expect(banner.hasPrefix("Truckroll is serving on http://127.0.0.1:"))
+            let address = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://") })
+            let (body, response) = try await URLSession.shared.data(from: URL(string: "\(address)/health")!)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(String(decoding: body, as: UTF8.self).contains("reachable"))
+
+            process.terminate()  // SIGTERM
+            let status = await Self.exitStatus(of: process)
+            #expect(status == 0, "graceful shutdown exits 0")
+        }
+    }
+
+    private static func firstLine(of handle: FileHandle) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                var bytes: [UInt8] = []
+                while true {
+                    let chunk = handle.readData(ofLength: 1)
+                    guard let byte = chunk.first else {
+                        continuation.resume(throwing: TestSupportError("serve exited before printing its address"))
+                        return
+                    }
+                    if byte == UInt8(ascii: "\n") { break }
+                    bytes.append(byte)
+                }
+                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
+    private static func exitStatus(of process: Process) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
         }
     }
 }
