@@ -45,9 +45,6 @@ let package = Package(
         // MARK: pure core
         .target(
             name: "RouteOptimization",
-            dependencies: [
-                .product(name: "Collections", package: "swift-collections"),
-            ],
             swiftSettings: strict
         ),
         .target(

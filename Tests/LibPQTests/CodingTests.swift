@@ -90,6 +90,23 @@ import TruckrollTestSupport
         }
     }
 
+    @Test func decimalsKeepEveryDigit() async throws {
+        try await TestDatabase.withConnection(migrated: false) { connection in
+            let texts = [
+                "0", "-0.5", "0.07", "-0.005", "123.45", "-123.45", "10000000000", "1e-20", "18446744073709551615",
+                "18446744073709551616", "12345678901234567890.123456789", "-99999999999999999999999999999999999999",
+            ]
+            for text in texts {
+                let value = try #require(Decimal(string: text))
+                let back = try await connection.query("SELECT \(value)::numeric")[0].decode(Decimal.self, at: 0)
+                #expect(back == value, "\(text)")
+                let asText = try await connection.query("SELECT (\(value)::numeric = \(text)::numeric)")[0]
+                    .decode(Bool.self, at: 0)
+                #expect(asText, "\(text) is sent exactly")
+            }
+        }
+    }
+
     @Test func injectionAttemptIsStoredAsData() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in
             try await connection.execute("CREATE TABLE x (note text)")
