@@ -340,7 +340,7 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
-    // MARK: Internals (run on the thread pool)
+    // MARK: Internals (run on the connection thread)
 
     /// Runs a blocking libpq call on the connection's thread; cancelling the task sends `PQcancel`.
     ///
@@ -449,7 +449,7 @@ public final class PGConnection: @unchecked Sendable {
     }
 }
 
-/// A libpq handle crossing from the thread pool to the caller once, right after `PQconnectdbParams`.
+/// A libpq handle crossing from the connection thread to the caller once, right after `PQconnectdbParams`.
 private struct UncheckedHandle: @unchecked Sendable {
     // @unchecked: handed over exactly once, from the job that created it to the task that awaited that job.
     let pointer: OpaquePointer

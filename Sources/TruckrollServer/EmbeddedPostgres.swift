@@ -1,7 +1,6 @@
 import Foundation
 import LibPQ
 import Logging
-import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
