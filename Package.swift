@@ -138,7 +138,8 @@ let package = Package(
         .testTarget(
             name: "TruckrollServerTests",
             dependencies: [
-                "TruckrollServer", "TruckrollCommands", "TruckrollTestSupport", "LibPQ",
+                "TruckrollServer", "TruckrollCommands", "TruckrollTestSupport", "TruckrollAPI", "LibPQ",
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -8,7 +8,8 @@
 /// ```
 ///
 /// A query can embed another (`"… WHERE \(filter)"`); its parameters are renumbered. SQL that is not a
-/// literal can only enter through ``init(unsafeSQL:)``, whose name says what it is.
+/// literal cannot enter a query at all; trusted scripts (migration files) go through
+/// ``PGConnection/unsafeExecuteScript(_:)``, whose name says what it is.
 public struct PGQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible, CustomDebugStringConvertible {
     enum Segment: Sendable {
         case sql(String)
@@ -16,12 +17,6 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation, CustomStringC
     }
 
     private(set) var segments: [Segment]
-
-    /// SQL text taken as is. Use only for trusted text, such as migration files shipped with the program.
-    /// - Parameter unsafeSQL: SQL text; it is not escaped or checked.
-    public init(unsafeSQL: String) {
-        segments = [.sql(unsafeSQL)]
-    }
 
     public init(stringLiteral value: String) {
         segments = [.sql(value)]
