@@ -20,7 +20,9 @@ public struct PGConnectionConfiguration: Sendable {
     public init(url: String, applicationName: String = "truckroll") throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(url, &errorMessage) else {
-            let reason = errorMessage.map { String(cString: $0) } ?? "unparseable"
+            // libpq quotes the whole URI in some messages; it may hold a password.
+            let reason = (errorMessage.map { String(cString: $0) } ?? "unparseable")
+                .split(separator: url, omittingEmptySubsequences: false).joined(separator: "<the URL>")
             if let errorMessage { PQfreemem(errorMessage) }
             throw PGError(
                 kind: .invalidConfiguration,

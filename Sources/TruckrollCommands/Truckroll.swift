@@ -11,7 +11,7 @@ public struct Truckroll: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "truckroll",
         abstract: "Field-service dispatch: the service, its database, the optimiser and benchmarks.",
-        subcommands: [Serve.self, Migrate.self, OptimizeCommand.self, Bench.self]
+        subcommands: [Serve.self, Migrate.self, OptimizeCommand.self, Bench.self, ConfigCommand.self]
     )
 
     public init() {}

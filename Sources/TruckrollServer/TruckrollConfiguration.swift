@@ -1,4 +1,5 @@
 import Configuration
+import LibPQ
 import Logging
 
 /// Every setting of the service, read once at start-up and passed down as values.
@@ -40,7 +41,7 @@ public struct TruckrollConfiguration: Sendable {
     /// - Parameters:
     ///   - flags: Values given on the command line, by key (e.g. `http.port`); they win over the environment.
     ///   - environment: The process environment (injected for tests).
-    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    /// - Throws: ``ConfigurationError`` listing every key at fault.
     public init(flags: [String: String] = [:], environment: [String: String]) throws {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in flags {
@@ -55,38 +56,84 @@ public struct TruckrollConfiguration: Sendable {
             ),
         ]).scoped(to: "truckroll")
 
+        var problems: [ConfigurationError.Problem] = []
         httpHost = reader.string(forKey: "http.host", default: "127.0.0.1")
-        httpPort = try Self.integer(reader, "http.port", default: 8080, range: 0...65535)
+        httpPort = Self.integer(reader, "http.port", default: 8080, range: 0...65535, problems: &problems)
         databaseURL = reader.string(forKey: "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        maxConnections = try Self.integer(reader, "database.maxConnections", default: 10, range: 1...1000)
-        leaseTimeout = .milliseconds(try Self.integer(reader, "database.leaseTimeoutMs", default: 2000, range: 1...600_000))
+        if let databaseURL {
+            do {
+                _ = try PGConnectionConfiguration(url: databaseURL)
+            } catch let error as PGError {
+                problems.append(.init(key: "database.url", reason: error.message))
+            }
+        }
+        maxConnections = Self.integer(reader, "database.maxConnections", default: 10, range: 1...1000, problems: &problems)
+        leaseTimeout = .milliseconds(
+            Self.integer(reader, "database.leaseTimeoutMs", default: 2000, range: 1...600_000, problems: &problems)
+        )
         dataDirectory = reader.string(forKey: "dataDir")
         postgresBinDirectory = reader.string(forKey: "pgBindir")
         migrationsDirectory = reader.string(forKey: "migrationsDir", default: "sql/migrations")
         let level = reader.string(forKey: "log.level", default: "info")
-        guard let logLevel = Logger.Level(rawValue: level) else {
-            throw ConfigurationError.invalid(key: "log.level", reason: "expected one of trace, debug, info, notice, warning, error, critical")
+        if let logLevel = Logger.Level(rawValue: level) {
+            self.logLevel = logLevel
+        } else {
+            self.logLevel = .info
+            problems.append(.init(key: "log.level", reason: "expected one of trace, debug, info, notice, warning, error, critical"))
         }
-        self.logLevel = logLevel
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
-    private static func integer(_ reader: ConfigReader, _ key: ConfigKey, default value: Int, range: ClosedRange<Int>) throws -> Int {
+    /// Every effective setting as `(key, value)`, the database password redacted: for `truckroll config check`.
+    /// - Parameter environment: The process environment, for the embedded default's data directory.
+    public func redactedSettings(environment: [String: String]) -> [(key: String, value: String)] {
+        let database: String
+        if let databaseURL, let parsed = try? PGConnectionConfiguration(url: databaseURL) {
+            database = parsed.redactedDescription + (parsed.setting("password") == nil ? "" : " (password hidden)")
+        } else {
+            let directory = dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment)
+            database = "unset: embedded PostgreSQL in \(directory)"
+        }
+        return [
+            ("http.host", httpHost),
+            ("http.port", String(httpPort)),
+            ("database.url", database),
+            ("database.maxConnections", String(maxConnections)),
+            ("database.leaseTimeoutMs", String(Int(leaseTimeout / .milliseconds(1)))),
+            ("dataDir", dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment)),
+            ("pgBindir", postgresBinDirectory ?? "pg_config --bindir, then PATH"),
+            ("migrationsDir", migrationsDirectory),
+            ("log.level", logLevel.rawValue),
+        ]
+    }
+
+    private static func integer(
+        _ reader: ConfigReader, _ key: ConfigKey, default value: Int, range: ClosedRange<Int>,
+        problems: inout [ConfigurationError.Problem]
+    ) -> Int {
         guard let text = reader.string(forKey: key) else { return value }
         guard let number = Int(text), range.contains(number) else {
-            throw ConfigurationError.invalid(key: "\(key)", reason: "expected an integer in \(range.lowerBound)…\(range.upperBound)")
+            problems.append(.init(key: "\(key)", reason: "expected an integer in \(range.lowerBound)…\(range.upperBound)"))
+            return value
         }
         return number
     }
 }
 
-/// A setting that cannot be used.
-public enum ConfigurationError: Error, CustomStringConvertible {
-    /// The key's value is malformed or out of range.
-    case invalid(key: String, reason: String)
+/// Settings that cannot be used: all of them, so that one correction round fixes everything.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// One key at fault.
+    public struct Problem: Sendable, Equatable {
+        /// The key, e.g. `http.port`.
+        public var key: String
+        /// What is wrong with its value.
+        public var reason: String
+    }
+
+    /// Every problem found.
+    public var problems: [Problem]
 
     public var description: String {
-        switch self {
-        case .invalid(let key, let reason): "invalid setting \(key): \(reason)"
-        }
+        "invalid settings: " + problems.map { "\($0.key): \($0.reason)" }.joined(separator: "; ")
     }
 }

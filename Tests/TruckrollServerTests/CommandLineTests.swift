@@ -67,6 +67,27 @@ import FoundationNetworking
         }
     }
 
+    @Test func configCheckPrintsEffectiveSettingsWithoutSecretsAndListsEveryProblem() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRUCKROLL_DATABASE_URL"] = "postgresql://ann:s3cr3t-pw@db.example:5433/truckroll"
+        environment["TRUCKROLL_DATABASE_MAX_CONNECTIONS"] = "25"
+        let valid = try await ChildProcess.run(Self.executable, ["config", "check", "--port", "9090"], environment: environment)
+        #expect(valid.status == 0)
+        #expect(valid.output.contains("postgresql://ann@db.example:5433/truckroll (password hidden)"))
+        #expect(valid.output.contains("http.port                9090"))
+        #expect(valid.output.contains("database.maxConnections  25"))
+        #expect(!valid.output.contains("s3cr3t-pw"))
+
+        environment["TRUCKROLL_DATABASE_URL"] = "postgresql://ann:s3cr3t-pw@[::1/truckroll"
+        environment["TRUCKROLL_HTTP_PORT"] = "eighty"
+        environment["TRUCKROLL_LOG_LEVEL"] = "loud"
+        let invalid = try await ChildProcess.run(Self.executable, ["config", "check"], environment: environment)
+        #expect(invalid.status != 0)
+        #expect(invalid.output.split(separator: "\n").count == 1)
+        for key in ["http.port", "database.url", "log.level"] { #expect(invalid.output.contains(key)) }
+        #expect(!invalid.output.contains("s3cr3t-pw"))
+    }
+
     @Test func serveAnswersHealthThenStopsCleanlyOnSIGTERM() async throws {
         try await TestDatabase.withDatabase { database in
             let process = Process()

@@ -38,9 +38,18 @@ import TruckrollServer
         }
     }
 
+    @Test func everyInvalidSettingIsReportedAtOnce() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try TruckrollConfiguration(environment: [
+                "TRUCKROLL_HTTP_PORT": "-1", "TRUCKROLL_DATABASE_LEASE_TIMEOUT_MS": "soon", "TRUCKROLL_LOG_LEVEL": "loud",
+            ])
+        }
+        #expect(error?.problems.map(\.key) == ["http.port", "database.leaseTimeoutMs", "log.level"])
+    }
+
     @Test func helpListsEveryCommand() {
         let help = Truckroll.helpMessage(columns: 100)
-        for command in ["serve", "migrate", "optimize", "bench"] { #expect(help.contains("  \(command) ")) }
+        for command in ["serve", "migrate", "optimize", "bench", "config"] { #expect(help.contains("  \(command) ")) }
         let serveHelp = Truckroll.helpMessage(for: Truckroll.self, columns: 100)
         #expect(serveHelp.contains("truckroll <subcommand>"))
     }

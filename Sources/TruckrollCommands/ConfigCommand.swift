@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import TruckrollServer
+
+/// `truckroll config …`: the configuration as the service would read it.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Inspect the configuration.",
+        subcommands: [Check.self]
+    )
+
+    /// `truckroll config check`: validate and print the effective settings, secrets redacted.
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the configuration and print every effective setting (secrets redacted).",
+            discussion: "Reads flags, then TRUCKROLL_* environment variables, then defaults, as serve does; "
+                + "lists every invalid setting at once and exits non-zero if there is any."
+        )
+
+        @Option(help: ArgumentHelp("Address to listen on.", valueName: "host"))
+        var host: String?
+
+        @Option(help: ArgumentHelp("Port to listen on.", valueName: "port"))
+        var port: Int?
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                var flags = database.flags
+                flags["http.host"] = host
+                flags["http.port"] = port.map(String.init)
+                let environment = ProcessInfo.processInfo.environment
+                let configuration = try TruckrollConfiguration(flags: flags, environment: environment)
+                let settings = configuration.redactedSettings(environment: environment)
+                let width = settings.map(\.key.count).max() ?? 0
+                for (key, value) in settings {
+                    print(key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value)
+                }
+                print("configuration is valid")
+            }
+        }
+    }
+}
