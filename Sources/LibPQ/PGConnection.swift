@@ -30,6 +30,8 @@ public final class PGConnection: @unchecked Sendable {
     let thread: ConnectionThread
     private let noticeSink: Unmanaged<NoticeSink>
     private var preparedStatements: [String: String] = [:]
+    /// Numbers statement names; never reused on this connection, even after `DEALLOCATE ALL`.
+    private var preparedStatementsCreated = 0
     private var isClosed = false
     let logger: Logger
 
@@ -392,7 +394,8 @@ public final class PGConnection: @unchecked Sendable {
             PQclear(PQexec(handle, "DEALLOCATE ALL"))
             preparedStatements.removeAll()
         }
-        let name = "tr_\(UInt32.random(in: 0...UInt32.max))_\(preparedStatements.count)"
+        preparedStatementsCreated += 1
+        let name = "tr_\(preparedStatementsCreated)"
         let types = binds.map { $0.oid.rawValue }
         let result = PQprepare(handle, name, sql, Int32(binds.count), types)
         defer { PQclear(result) }
