@@ -14,6 +14,14 @@ public struct SearchLimits: Sendable {
         self.maxIterations = maxIterations
         self.elapsedFraction = elapsedFraction
     }
+
+    /// Overall progress in [0, 1] and beyond: the larger of the elapsed time fraction and the iteration fraction.
+    /// - Parameter iterations: iterations done so far.
+    func progress(afterIterations iterations: Int) -> Double {
+        let elapsed = elapsedFraction()
+        guard let maximum = maxIterations else { return elapsed }
+        return max(elapsed, Double(iterations) / Double(max(1, maximum)))
+    }
 }
 
 /// Slack Induction by String Removals (SISR) with simulated-annealing acceptance.
@@ -58,9 +66,10 @@ struct StringRemovalSearch {
     ///   - firstIteration: iterations already done by earlier phases.
     ///   - rankingPenalties: when given, the best solution is the one with the least Σ of these penalties over its
     ///     unassigned jobs, then the least cost (the packing phase ranks by the real penalties).
+    ///   - rankingTarget: the run stops as soon as the best solution's Σ of `rankingPenalties` reaches this value.
     /// - Returns: the best solution found and the overall iteration count at the end.
     /// - Complexity: per iteration O(removed × candidate routes × route length) insertion evaluations.
-    mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double> = 0..<1, firstIteration: Int = 0, rankingPenalties: [Double]? = nil) -> (best: SearchSolution, iterations: Int) {
+    mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double> = 0..<1, firstIteration: Int = 0, rankingPenalties: [Double]? = nil, rankingTarget: Double = -.infinity) -> (best: SearchSolution, iterations: Int) {
         var current = start
         var best = start
         let rankedPenalty = { (solution: SearchSolution) in rankingPenalties.map { penalties in solution.unassigned.reduce(0) { $0 + penalties[$1] } } ?? 0 }
@@ -69,12 +78,8 @@ struct StringRemovalSearch {
         let initialTemperature = initialTemperatureFactor * scale
         let finalTemperature = finalTemperatureFactor * scale
         var iteration = firstIteration
-        while true {
-            var progress = limits.elapsedFraction()
-            if let maximum = limits.maxIterations {
-                progress = max(progress, Double(iteration) / Double(max(1, maximum)))
-                if iteration >= maximum { break }
-            }
+        while bestRankedPenalty > rankingTarget {
+            let progress = limits.progress(afterIterations: iteration)
             if progress >= phase.upperBound { break }
             iteration += 1
             var candidate = current
@@ -111,11 +116,7 @@ struct StringRemovalSearch {
         guard emptySmallestRoute(&current) else { return (best, 0) }
         var iteration = 0
         while true {
-            var progress = limits.elapsedFraction()
-            if let maximum = limits.maxIterations {
-                progress = max(progress, Double(iteration) / Double(max(1, maximum)))
-                if iteration >= maximum { break }
-            }
+            let progress = limits.progress(afterIterations: iteration)
             if progress >= phase.upperBound { break }
             iteration += 1
             var candidate = current
