@@ -18,21 +18,13 @@ struct ConfigCommand: AsyncParsableCommand {
                 + "lists every invalid setting at once and exits non-zero if there is any."
         )
 
-        @Option(help: ArgumentHelp("Address to listen on.", valueName: "host"))
-        var host: String?
-
-        @Option(help: ArgumentHelp("Port to listen on.", valueName: "port"))
-        var port: Int?
-
+        @OptionGroup var listen: ListenOptions
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             try await reportingFailures {
-                var flags = database.flags
-                flags["http.host"] = host
-                flags["http.port"] = port.map(String.init)
                 let environment = ProcessInfo.processInfo.environment
-                let configuration = try TruckrollConfiguration(flags: flags, environment: environment)
+                let configuration = try TruckrollConfiguration(flags: listen.flags(adding: database.flags), environment: environment)
                 let settings = configuration.redactedSettings(environment: environment)
                 let width = settings.map(\.key.count).max() ?? 0
                 for (key, value) in settings {

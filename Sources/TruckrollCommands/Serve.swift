@@ -12,26 +12,35 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Address to listen on (env TRUCKROLL_HTTP_HOST; default 127.0.0.1).", valueName: "host"))
-    var host: String?
-
-    @Option(help: ArgumentHelp("Port to listen on (env TRUCKROLL_HTTP_PORT; default 8080).", valueName: "port"))
-    var port: Int?
-
+    @OptionGroup var listen: ListenOptions
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         try await reportingFailures {
-            var flags = database.flags
-            flags["http.host"] = host
-            flags["http.port"] = port.map(String.init)
             let environment = ProcessInfo.processInfo.environment
-            let configuration = try TruckrollConfiguration(flags: flags, environment: environment)
+            let configuration = try TruckrollConfiguration(flags: listen.flags(adding: database.flags), environment: environment)
             let logger = makeLogger(level: configuration.logLevel)
             try await runServer(configuration: configuration, environment: environment, onServerRunning: { port in
                 let line = "Truckroll is serving on http://\(configuration.httpHost):\(port) (health: /health). Stop with Ctrl-C.\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }, logger: logger)
         }
+    }
+}
+
+/// Where the HTTP server listens; shared by `serve` and `config check`.
+struct ListenOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Address to listen on (env TRUCKROLL_HTTP_HOST; default 127.0.0.1).", valueName: "host"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("Port to listen on (env TRUCKROLL_HTTP_PORT; default 8080).", valueName: "port"))
+    var port: Int?
+
+    /// `flags` with the listening flags given on the command line added.
+    func flags(adding flags: [String: String]) -> [String: String] {
+        var flags = flags
+        flags["http.host"] = host
+        flags["http.port"] = port.map(String.init)
+        return flags
     }
 }
