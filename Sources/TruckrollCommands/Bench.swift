@@ -40,18 +40,9 @@ struct DatabaseBench: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let environment = ProcessInfo.processInfo.environment
-            let configuration = try TruckrollConfiguration(flags: database.flags, environment: environment)
-            let logger = makeLogger(level: configuration.logLevel)
-            let target = try await DatabaseTarget.resolve(
-                configuration: configuration, environment: environment, migrateEmbedded: false, logger: logger
-            )
-            do {
-                try await runBenchmarks(server: target.configuration)
-                try await target.embedded?.stop()
-            } catch {
-                try? await target.embedded?.stop()
-                throw error
+            let configuration = try database.configuration()
+            try await withDatabase(configuration, logger: makeLogger(level: configuration.logLevel)) { server in
+                try await runBenchmarks(server: server)
             }
         }
     }

@@ -23,9 +23,8 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let environment = ProcessInfo.processInfo.environment
-                let configuration = try TruckrollConfiguration(flags: listen.flags(adding: database.flags), environment: environment)
-                let settings = configuration.redactedSettings(environment: environment)
+                let configuration = try database.configuration(adding: listen.flags)
+                let settings = configuration.redactedSettings(environment: ProcessInfo.processInfo.environment)
                 let width = settings.map(\.key.count).max() ?? 0
                 for (key, value) in settings {
                     print(key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value)

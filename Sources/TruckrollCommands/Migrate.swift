@@ -16,15 +16,11 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let environment = ProcessInfo.processInfo.environment
-            let configuration = try TruckrollConfiguration(flags: database.flags, environment: environment)
+            let configuration = try database.configuration()
             let logger = makeLogger(level: configuration.logLevel)
             let migrations = try Migration.load(directory: configuration.migrationsDirectory)
-            let target = try await DatabaseTarget.resolve(
-                configuration: configuration, environment: environment, migrateEmbedded: false, logger: logger
-            )
-            do {
-                let runner = MigrationRunner(configuration: target.configuration, migrations: migrations, logger: logger)
+            try await withDatabase(configuration, logger: logger) { database in
+                let runner = MigrationRunner(configuration: database, migrations: migrations, logger: logger)
                 if status {
                     let current = try await runner.status()
                     for applied in current.applied {
@@ -37,10 +33,6 @@ struct Migrate: AsyncParsableCommand {
                     print(applied.isEmpty ? "nothing to migrate" : "applied \(applied.count) migration(s): "
                         + applied.map(\.fileName).joined(separator: ", "))
                 }
-                try await target.embedded?.stop()
-            } catch {
-                try? await target.embedded?.stop()
-                throw error
             }
         }
     }

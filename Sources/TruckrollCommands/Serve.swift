@@ -17,10 +17,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let environment = ProcessInfo.processInfo.environment
-            let configuration = try TruckrollConfiguration(flags: listen.flags(adding: database.flags), environment: environment)
+            let configuration = try database.configuration(adding: listen.flags)
             let logger = makeLogger(level: configuration.logLevel)
-            try await runServer(configuration: configuration, environment: environment, onServerRunning: { port in
+            try await runServer(configuration: configuration, environment: ProcessInfo.processInfo.environment, onServerRunning: { port in
                 let line = "Truckroll is serving on http://\(configuration.httpHost):\(port) (health: /health). Stop with Ctrl-C.\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }, logger: logger)
@@ -36,9 +35,9 @@ struct ListenOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Port to listen on (env TRUCKROLL_HTTP_PORT; default 8080).", valueName: "port"))
     var port: Int?
 
-    /// `flags` with the listening flags given on the command line added.
-    func flags(adding flags: [String: String]) -> [String: String] {
-        var flags = flags
+    /// The listening flags given on the command line, by configuration key.
+    var flags: [String: String] {
+        var flags: [String: String] = [:]
         flags["http.host"] = host
         flags["http.port"] = port.map(String.init)
         return flags

@@ -53,6 +53,34 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+extension DatabaseOptions {
+    /// Reads the configuration: these flags and `extraFlags` first, then `TRUCKROLL_*` variables, then defaults.
+    /// - Throws: ``ConfigurationError`` listing every invalid setting.
+    func configuration(adding extraFlags: [String: String] = [:]) throws -> TruckrollConfiguration {
+        try TruckrollConfiguration(
+            flags: flags.merging(extraFlags) { _, extra in extra }, environment: ProcessInfo.processInfo.environment
+        )
+    }
+}
+
+/// Runs `body` against the configured database, or against the embedded one, started for it (not migrated) and
+/// stopped afterwards whatever happens.
+func withDatabase(
+    _ configuration: TruckrollConfiguration, logger: Logger, _ body: (PGConnectionConfiguration) async throws -> Void
+) async throws {
+    let target = try await DatabaseTarget.resolve(
+        configuration: configuration, environment: ProcessInfo.processInfo.environment, migrateEmbedded: false,
+        logger: logger
+    )
+    do {
+        try await body(target.configuration)
+    } catch {
+        try? await target.embedded?.stop()
+        throw error
+    }
+    try await target.embedded?.stop()
+}
+
 /// The logger of a command: text lines on standard error.
 func makeLogger(level: Logger.Level) -> Logger {
     var logger = Logger(label: "truckroll", factory: { StreamLogHandler.standardError(label: $0) })
