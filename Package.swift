@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // MARK: libpq
@@ -44,6 +46,10 @@ let package = Package(
 
         // MARK: pure core
         .target(
+            name: "TruckrollDomain",
+            swiftSettings: strict
+        ),
+        .target(
             name: "RouteOptimization",
             swiftSettings: strict
         ),
@@ -61,6 +67,9 @@ let package = Package(
             name: "TruckrollStore",
             dependencies: [
                 "LibPQ",
+                "TruckrollDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -70,10 +79,18 @@ let package = Package(
         .target(
             name: "TruckrollAPI",
             dependencies: [
+                "TruckrollDomain",
+                "TruckrollStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+
+        .target(
+            name: "TruckrollClient",
+            dependencies: ["TruckrollDomain"],
             swiftSettings: strict
         ),
 
@@ -95,6 +112,8 @@ let package = Package(
         .target(
             name: "TruckrollCommands",
             dependencies: [
+                "TruckrollDomain",
+                "TruckrollClient",
                 "TruckrollServer",
                 "TruckrollStore",
                 "LibPQ",
@@ -120,6 +139,7 @@ let package = Package(
                 "LibPQ",
                 "TruckrollStore",
                 "TruckrollServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TruckrollTestSupport",
@@ -138,7 +158,8 @@ let package = Package(
         .testTarget(
             name: "TruckrollServerTests",
             dependencies: [
-                "TruckrollServer", "TruckrollCommands", "TruckrollTestSupport", "TruckrollAPI", "LibPQ",
+                "TruckrollServer", "TruckrollCommands", "TruckrollTestSupport", "TruckrollAPI", "LibPQ", "TruckrollDomain",
+                "TruckrollStore",
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

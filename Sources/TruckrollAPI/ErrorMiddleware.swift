@@ -6,7 +6,7 @@ import Logging
 /// The one error boundary: every error leaves as `application/problem+json`, and every response carries
 /// `X-Request-Id`.
 ///
-/// ``Problem``s pass through; Hummingbird's `HTTPError`s (unknown route, bad method, oversized body) are converted;
+/// ``Problem``s pass through; Hummingbird's HTTP errors (unknown route, bad method, oversized body) are converted;
 /// errors that a `translate` closure recognises (e.g. an unreachable database) become their problem; anything
 /// else is logged at `.error` with the request id and answered with a bare 500.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -44,11 +44,13 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.warning("request failed", metadata: ["error.kind": "\(problem.title)"])
             return problem
         }
-        if let httpError = error as? HTTPError {
+        if let httpError = error as? any HTTPResponseError {
             if httpError.status == .notFound { return .notFound("no such resource") }
+            let detail = (httpError as? HTTPError)?.body
+                ?? (httpError.status == .contentTooLarge ? "the request body is too large" : nil)
             return Problem(
                 status: httpError.status, type: Problem.typeBase + "http-\(httpError.status.code)",
-                title: httpError.status.reasonPhrase, detail: httpError.body
+                title: httpError.status.reasonPhrase, detail: detail
             )
         }
         context.logger.error("unexpected error", metadata: ["error.type": "\(type(of: error))", "error": "\(String(reflecting: error))"])

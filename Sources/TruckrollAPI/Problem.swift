@@ -2,6 +2,7 @@ import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TruckrollDomain
 
 /// An RFC 9457 problem: the one shape every API error takes on the wire (`application/problem+json`).
 public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
@@ -31,6 +32,10 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
     public var instance: String?
     /// Fields at fault, for validation problems.
     public var errors: [FieldError]?
+    /// The resource as it is now, when a write was refused because the client's copy is stale (412).
+    public var current: JSONValue?
+    /// Extra response headers (`ETag` of the current version, `WWW-Authenticate`); not part of the body.
+    public var headerFields: [String: String] = [:]
 
     /// Creates a problem.
     public init(
@@ -44,7 +49,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, statusCode = "status", detail, instance, errors
+        case type, title, statusCode = "status", detail, instance, errors, current
     }
 
     /// The HTTP status.
@@ -57,6 +62,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
         let body = try encoder.encode(self)
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if statusCode == 503 { headers[.retryAfter] = "1" }
+        for (name, value) in headerFields.sorted(by: { $0.key < $1.key }) {
+            if let name = HTTPField.Name(name) { headers[name] = value }
+        }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -72,6 +80,18 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
     public static func invalidRequest(_ errors: [FieldError], status: HTTPResponse.Status = .unprocessableContent) -> Problem {
         Problem(status: status, type: typeBase + "invalid-request", title: "Invalid request",
                 detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
+    }
+
+    /// 401: no credentials, or credentials that are unknown, expired or revoked.
+    public static func unauthenticated(_ detail: String) -> Problem {
+        var problem = Problem(status: .unauthorized, type: typeBase + "unauthenticated", title: "Unauthenticated", detail: detail)
+        problem.headerFields["WWW-Authenticate"] = "Bearer realm=\"truckroll\""
+        return problem
+    }
+
+    /// 403: the caller's role may not do this.
+    public static func forbidden(_ detail: String) -> Problem {
+        Problem(status: .forbidden, type: typeBase + "forbidden", title: "Forbidden", detail: detail)
     }
 
     /// 503: a dependency (the database) is unavailable; the client may retry.

@@ -4,6 +4,7 @@ import LibPQ
 import Logging
 import OptimizerCommands
 import TruckrollServer
+import TruckrollDomain
 import TruckrollStore
 
 /// `truckroll`: the service, its database chores, the optimiser and benchmarks.
@@ -11,7 +12,11 @@ public struct Truckroll: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "truckroll",
         abstract: "Field-service dispatch: the service, its database, the optimiser and benchmarks.",
-        subcommands: [Serve.self, Migrate.self, OptimizeCommand.self, Bench.self, ConfigCommand.self]
+        subcommands: [
+            Serve.self, Migrate.self, AdminCommand.self, ImportCommand.self, LoginCommand.self,
+            ListCommand.self, ShowCommand.self, CreateCommand.self, EditCommand.self, DeleteCommand.self,
+            OptimizeCommand.self, Bench.self, ConfigCommand.self,
+        ]
     )
 
     public init() {}
@@ -64,12 +69,13 @@ extension DatabaseOptions {
 }
 
 /// Runs `body` against the configured database, or against the embedded one, started for it (not migrated) and
-/// stopped afterwards whatever happens.
+/// stopped afterwards whatever happens. The embedded one is migrated first when `migrateEmbedded` is set.
 func withDatabase(
-    _ configuration: TruckrollConfiguration, logger: Logger, _ body: (PGConnectionConfiguration) async throws -> Void
+    _ configuration: TruckrollConfiguration, migrateEmbedded: Bool = false, logger: Logger,
+    _ body: (PGConnectionConfiguration) async throws -> Void
 ) async throws {
     let target = try await DatabaseTarget.resolve(
-        configuration: configuration, environment: ProcessInfo.processInfo.environment, migrateEmbedded: false,
+        configuration: configuration, environment: ProcessInfo.processInfo.environment, migrateEmbedded: migrateEmbedded,
         logger: logger
     )
     do {
@@ -102,6 +108,7 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
 
 /// A one-line, user-facing account of an error; never includes passwords or bound values.
 func describe(_ error: any Error) -> String {
+    if let error = error as? RegistryError { return describe(error) }
     if let error = error as? PGError {
         switch error.kind {
         case .connectionFailed: return "cannot connect to the database: \(error.message)"
@@ -112,4 +119,16 @@ func describe(_ error: any Error) -> String {
         }
     }
     return String(describing: error)
+}
+
+/// A registry refusal on one line, naming the fields at fault.
+func describe(_ error: RegistryError) -> String {
+    switch error {
+    case .forbidden(let detail), .stillReferenced(let detail), .notAllowed(let detail): detail
+    case .notFound(let resource, let id): "no \(resource) with id \(id)"
+    case .invalid(let errors): errors.map(\.description).joined(separator: "; ")
+    case .versionMismatch(let current): "it changed meanwhile (now version \(current.version)); try again"
+    case .duplicate(let error): error.description
+    case .idempotencyKeyReused: "the idempotency key was used with another request"
+    }
 }

@@ -79,9 +79,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ErrorMiddleware(translate: translateDatabaseError))
-    HealthController(databaseIsReachable: { await databaseIsReachable(pool) }).addRoutes(to: router)
+    let router = buildRouter(pool: pool)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -91,6 +89,22 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.httpPort) },
         logger: logger
     )
+}
+
+/// The routes: health and the API description in the open, everything under `/v1` behind a token.
+public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
+    let router = Router(context: TruckrollRequestContext.self)
+    router.add(middleware: ErrorMiddleware(translate: translateDatabaseError))
+    HealthController(databaseIsReachable: { await databaseIsReachable(pool) }).addRoutes(to: router)
+    let openAPI = OpenAPIDocument.json()
+    router.get("openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: openAPI)))
+    }
+    let access = AccessStore(pool: pool)
+    LoginController(access: access).addRoutes(to: router)
+    let api = router.group("v1").add(middleware: AuthenticationMiddleware(access: access))
+    RegistryController(store: RegistryStore(pool: pool), access: access).addRoutes(to: api)
+    return router
 }
 
 /// Runs `truckroll serve` until SIGINT or SIGTERM: database (embedded or configured), migration check, pool, HTTP.

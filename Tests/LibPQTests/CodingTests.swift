@@ -109,11 +109,11 @@ import TruckrollTestSupport
 
     @Test func preparedStatementsSurviveSchemaChangesAndCacheEviction() async throws {
         try await TestDatabase.withConnection(migrated: false) { connection in
-            try await connection.execute("CREATE TABLE unit (id bigint PRIMARY KEY, serial text)")
-            try await connection.execute("INSERT INTO unit VALUES (\(1), \("SN-1"))")
-            let select: PGQuery = "SELECT * FROM unit WHERE id = \(1)"
+            try await connection.execute("CREATE TABLE sample_unit (id bigint PRIMARY KEY, serial text)")
+            try await connection.execute("INSERT INTO sample_unit VALUES (\(1), \("SN-1"))")
+            let select: PGQuery = "SELECT * FROM sample_unit WHERE id = \(1)"
             #expect(try await connection.query(select).columns == ["id", "serial"])
-            try await connection.execute("ALTER TABLE unit ADD COLUMN status text DEFAULT 'in_service'")
+            try await connection.execute("ALTER TABLE sample_unit ADD COLUMN status text DEFAULT 'in_service'")
             #expect(try await connection.query(select).columns == ["id", "serial", "status"], "re-prepared after the change")
             for index in 0..<300 {  // more distinct statements than the per-connection cache holds
                 let value = try await connection.query("SELECT \(index)::bigint AS \(identifier: "n\(index)")")[0]

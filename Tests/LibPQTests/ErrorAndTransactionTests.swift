@@ -8,8 +8,8 @@ import TruckrollTestSupport
 /// Server errors arrive as `PGError`s with their SQLSTATE and fields; transactions commit or roll back as a whole.
 @Suite struct ErrorAndTransactionTests {
     static let schema = """
-        CREATE TABLE depot (id bigint PRIMARY KEY, code text UNIQUE NOT NULL, capacity integer CHECK (capacity > 0));
-        CREATE TABLE van (id bigint PRIMARY KEY, depot_id bigint NOT NULL REFERENCES depot(id));
+        CREATE TABLE store_depot (id bigint PRIMARY KEY, code text UNIQUE NOT NULL, capacity integer CHECK (capacity > 0));
+        CREATE TABLE store_van (id bigint PRIMARY KEY, depot_id bigint NOT NULL REFERENCES store_depot(id));
         CREATE TABLE booking (
             technician_id bigint NOT NULL, starts_at timestamptz NOT NULL, ends_at timestamptz NOT NULL,
             CONSTRAINT booking_no_overlap EXCLUDE USING gist (technician_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&)
@@ -19,24 +19,24 @@ import TruckrollTestSupport
     @Test func constraintViolationsCarrySQLStateAndConstraint() async throws {
         try await TestDatabase.withConnection { connection in
             try await connection.unsafeExecuteScript(Self.schema)
-            try await connection.execute("INSERT INTO depot VALUES (1, 'north', 10)")
+            try await connection.execute("INSERT INTO store_depot VALUES (1, 'north', 10)")
 
             let unique = try await #require(throws: PGError.self) {
-                try await connection.execute("INSERT INTO depot VALUES (2, 'north', 5)")
+                try await connection.execute("INSERT INTO store_depot VALUES (2, 'north', 5)")
             }
             #expect(unique.isUniqueViolation && unique.sqlState == .uniqueViolation)
-            #expect(unique.constraint == "depot_code_key")
-            #expect(unique.table == "depot")
+            #expect(unique.constraint == "store_depot_code_key")
+            #expect(unique.table == "store_depot")
 
             let foreignKey = try await #require(throws: PGError.self) {
-                try await connection.execute("INSERT INTO van VALUES (1, \(99))")
+                try await connection.execute("INSERT INTO store_van VALUES (1, \(99))")
             }
-            #expect(foreignKey.isForeignKeyViolation && foreignKey.constraint == "van_depot_id_fkey")
+            #expect(foreignKey.isForeignKeyViolation && foreignKey.constraint == "store_van_depot_id_fkey")
 
             let check = try await #require(throws: PGError.self) {
-                try await connection.execute("INSERT INTO depot VALUES (3, 'south', \(0))")
+                try await connection.execute("INSERT INTO store_depot VALUES (3, 'south', \(0))")
             }
-            #expect(check.isCheckViolation && check.constraint == "depot_capacity_check")
+            #expect(check.isCheckViolation && check.constraint == "store_depot_capacity_check")
 
             let start = Date(timeIntervalSince1970: 1_800_000_000)
             try await connection.execute(
@@ -58,9 +58,9 @@ import TruckrollTestSupport
     @Test func descriptionIsGenericButDebugDescriptionIsFull() async throws {
         try await TestDatabase.withConnection { connection in
             try await connection.unsafeExecuteScript(Self.schema)
-            try await connection.execute("INSERT INTO depot VALUES (1, 'secret-code', 10)")
+            try await connection.execute("INSERT INTO store_depot VALUES (1, 'secret-code', 10)")
             let error = try await #require(throws: PGError.self) {
-                try await connection.execute("INSERT INTO depot VALUES (2, 'secret-code', 5)")
+                try await connection.execute("INSERT INTO store_depot VALUES (2, 'secret-code', 5)")
             }
             #expect(!error.description.contains("secret-code"))
             #expect(error.description.contains("23505"))
@@ -72,16 +72,16 @@ import TruckrollTestSupport
         try await TestDatabase.withConnection { connection in
             try await connection.unsafeExecuteScript(Self.schema)
             try await connection.withTransaction { transaction in
-                try await transaction.execute("INSERT INTO depot VALUES (1, 'kept', 1)")
+                try await transaction.execute("INSERT INTO store_depot VALUES (1, 'kept', 1)")
             }
             struct Abort: Error {}
             await #expect(throws: Abort.self) {
                 try await connection.withTransaction(isolation: .serializable) { transaction in
-                    try await transaction.execute("INSERT INTO depot VALUES (2, 'discarded', 1)")
+                    try await transaction.execute("INSERT INTO store_depot VALUES (2, 'discarded', 1)")
                     throw Abort()
                 }
             }
-            let codes = try await connection.query("SELECT code FROM depot ORDER BY id").map { try $0.decode(String.self, at: 0) }
+            let codes = try await connection.query("SELECT code FROM store_depot ORDER BY id").map { try $0.decode(String.self, at: 0) }
             #expect(codes == ["kept"])
             #expect(connection.isReusable)
         }

@@ -12,31 +12,8 @@ import FoundationNetworking
 
 /// The HTTP skeleton over a real socket: health, the problem+json boundary, start-up refusals.
 @Suite struct ServerTests {
-    /// Runs the application on a free port until `body` returns.
-    private func withServer(
-        database: PGConnectionConfiguration, _ body: @Sendable (URL) async throws -> Void
-    ) async throws {
-        let configuration = try TruckrollConfiguration(flags: ["http.port": "0"], environment: [:])
-        let pool = PGPool(configuration: database, options: .init(maxConnections: 2, leaseTimeout: .milliseconds(500)),
-                          logger: TestDatabase.silentLogger)
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let application = buildApplication(
-            configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) },
-            logger: TestDatabase.silentLogger
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await application.runService() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            do {
-                try await body(URL(string: "http://127.0.0.1:\(port)")!)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
-        await pool.shutdown()
+    private func withServer(database: PGConnectionConfiguration, _ body: @Sendable (URL) async throws -> Void) async throws {
+        try await TestServer.withServer(database: database, maxConnections: 2) { base, _ in try await body(base) }
     }
 
     private func get(_ url: URL) async throws -> (HTTPURLResponse, Data) {

@@ -1,0 +1,96 @@
+import LibPQ
+import TruckrollDomain
+
+/// Where a registry resource lives: its table, the view the API reads, its link tables and what "own" means.
+struct RegistryTable: Sendable {
+    /// A many-to-many field stored as rows of a link table.
+    struct Link: Sendable {
+        let table: String
+        let ownerColumn: String
+        let targetColumn: String
+    }
+
+    let resource: Resource
+    let table: String
+    let view: String
+    /// Link tables by field name.
+    let links: [String: Link]
+    /// Rows a principal owns, for roles whose scope is `.own`; `nil` means they own none.
+    let ownedRows: @Sendable (Principal) -> PGQuery?
+    /// Constraint name → the field it guards, where the name does not follow `<table>_<field>_<suffix>`.
+    let constraintFields: [String: String]
+
+    init(
+        _ resourceName: String, table: String, links: [String: Link] = [:], constraintFields: [String: String] = [:],
+        ownedRows: @escaping @Sendable (Principal) -> PGQuery? = { _ in nil }
+    ) {
+        guard let resource = Registry.resource(named: resourceName) else { preconditionFailure("no resource \(resourceName)") }
+        self.resource = resource
+        self.table = table
+        self.view = "api_" + resourceName.replacingOccurrences(of: "-", with: "_")
+        self.links = links
+        self.constraintFields = constraintFields
+        self.ownedRows = ownedRows
+    }
+
+    /// Columns a create or update writes directly (everything writable but links and write-only fields).
+    var columnFields: [Field] {
+        resource.writableFields.filter { $0.access == .writable && links[$0.name] == nil }
+    }
+
+    /// The field a violated constraint guards, for a problem that names it.
+    func field(forConstraint constraint: String?, column: String?) -> String? {
+        if let column, resource.field(column) != nil { return column }
+        guard let constraint else { return nil }
+        if let field = constraintFields[constraint] { return field }
+        for (name, link) in links where constraint.hasPrefix(link.table + "_") { return name }
+        var stem = constraint.hasPrefix(table + "_") ? String(constraint.dropFirst(table.count + 1)) : constraint
+        for suffix in ["_fkey", "_key", "_check"] where stem.hasSuffix(suffix) { stem.removeLast(suffix.count) }
+        return resource.field(stem) != nil ? stem : nil
+    }
+
+    /// All registry tables, by resource name.
+    static let all: [String: RegistryTable] = Dictionary(uniqueKeysWithValues: [
+        RegistryTable("customers", table: "customer"),
+        RegistryTable("departments", table: "department", constraintFields: ["department_customer_id_name_key": "name"]),
+        RegistryTable("sites", table: "site"),
+        RegistryTable("parts", table: "part", links: [
+            "equipment_model_ids": Link(table: "part_equipment_model", ownerColumn: "part_id", targetColumn: "equipment_model_id"),
+        ]),
+        RegistryTable("equipment-models", table: "equipment_model", links: [
+            "common_part_ids": Link(table: "equipment_model_part", ownerColumn: "equipment_model_id", targetColumn: "part_id"),
+        ], constraintFields: ["equipment_model_manufacturer_name_key": "name"]),
+        RegistryTable("units", table: "unit", constraintFields: ["unit_manufacturer_serial_number_key": "serial_number"]) { principal in
+            principal.vendorID.map { "id IN (SELECT unit_id FROM vendor_unit WHERE vendor_id = \($0))" }
+        },
+        RegistryTable("meter-readings", table: "meter_reading") { principal in
+            principal.vendorID.map { "unit_id IN (SELECT unit_id FROM vendor_unit WHERE vendor_id = \($0))" }
+        },
+        RegistryTable("vendors", table: "vendor") { principal in principal.vendorID.map { "id = \($0)" } },
+        RegistryTable("vendor-contracts", table: "vendor_contract", links: [
+            "equipment_model_ids": Link(
+                table: "vendor_contract_equipment_model", ownerColumn: "vendor_contract_id", targetColumn: "equipment_model_id"
+            ),
+            "unit_ids": Link(table: "vendor_contract_unit", ownerColumn: "vendor_contract_id", targetColumn: "unit_id"),
+        ], constraintFields: ["vendor_contract_vendor_id_reference_key": "reference"]) { principal in
+            principal.vendorID.map { "vendor_id = \($0)" }
+        },
+        RegistryTable("contracts", table: "service_contract", links: [
+            "unit_ids": Link(table: "service_contract_unit", ownerColumn: "service_contract_id", targetColumn: "unit_id"),
+        ]),
+        RegistryTable("technicians", table: "technician") { principal in principal.technicianID.map { "id = \($0)" } },
+        RegistryTable("depots", table: "depot"),
+        RegistryTable("vehicles", table: "vehicle") { principal in principal.technicianID.map { "technician_id = \($0)" } },
+        RegistryTable("stock", table: "stock_item", constraintFields: ["stock_item_part_id_key": "part_id"]) { principal in
+            principal.technicianID.map { "vehicle_id IN (SELECT id FROM vehicle WHERE technician_id = \($0))" }
+        },
+        RegistryTable("users", table: "app_user") { principal in "id = \(principal.userID)" },
+        RegistryTable("tokens", table: "api_token") { principal in "user_id = \(principal.userID)" },
+    ].map { ($0.resource.name, $0) })
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
