@@ -22,26 +22,34 @@ public enum ChildProcess {
     ///   - program: Executable path or name.
     ///   - arguments: Arguments, not including the program name.
     ///   - environment: The child's environment; `nil` inherits this process's.
+    ///   - input: What the child reads on standard input (nothing by default).
     /// - Returns: The exit status and output.
     /// - Throws: `POSIXError` when the program cannot be started.
     public static func run(
-        _ program: String, _ arguments: [String], environment: [String: String]? = nil
+        _ program: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil
     ) async throws -> Outcome {
         // A thread of its own: `pg_ctl start` may block for a minute, and a shared pool must not be starved.
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try runBlocking(program, arguments, environment: environment) })
+                continuation.resume(with: Result { try runBlocking(program, arguments, environment: environment, input: input) })
             }
         }
     }
 
-    private static func runBlocking(_ program: String, _ arguments: [String], environment: [String: String]?) throws -> Outcome {
+    private static func runBlocking(
+        _ program: String, _ arguments: [String], environment: [String: String]?, input: String?
+    ) throws -> Outcome {
         let outputPath = NSTemporaryDirectory() + "truckroll-child-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
+        let inputPath = NSTemporaryDirectory() + "truckroll-child-\(UUID().uuidString).in"
+        defer { unlink(inputPath) }
+        if let input {
+            _ = FileManager.default.createFile(atPath: inputPath, contents: Data(input.utf8), attributes: [.posixPermissions: 0o600])
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, input == nil ? "/dev/null" : inputPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
