@@ -52,6 +52,7 @@ public struct RegistryImporter: Sendable {
     /// - Parameter progress: Called with (rows stored, rows in all) as batches are written.
     /// - Returns: The number of rows stored.
     /// - Throws: ``ImportFailure`` listing every problem (nothing is stored then), or ``PGError``.
+    @discardableResult
     public func importCSV(
         _ resource: String, text: String, progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> Int {
