@@ -26,7 +26,7 @@ struct CompiledProblem: Sendable {
     private(set) var jobCompletionWeight: [Double]
     let jobDue: [Double]
     private(set) var jobLatenessCost: [Double]
-    let jobPenalty: [Double]
+    private(set) var jobPenalty: [Double]
     let jobDemand: [Double]
     let windowOffset: [Int]
     let windowEarliest: [Double]
@@ -131,16 +131,21 @@ struct CompiledProblem: Sendable {
         fixedCostPerRoute = weights.fixedCostPerRoute
     }
 
-    /// The same problem priced for packing: travel time, with downtime and lateness only breaking ties, and the real
-    /// penalties. Short routes leave the most room for unassigned jobs; this is what distance-minimising solvers do
-    /// well on over-subscribed days. (A route-duration term was measured and served fewer jobs.)
+    /// The same problem priced for packing: travel time, with downtime (× 10⁻⁴) and lateness (× 10⁻²) only breaking
+    /// ties, and each job's penalty less its shortest service time, which prices the time a served job takes: at equal
+    /// penalties, leaving out long jobs leaves room for more short ones. Short routes leave the most room for
+    /// unassigned jobs; this is what distance-minimising solvers do well on over-subscribed days. (A route-duration
+    /// term was measured and served fewer jobs; downtime × 10⁻² weighed as much as travel on `fs_n50_k5`.)
     func packingVariant() -> CompiledProblem {
         var packing = self
-        packing.jobCompletionWeight = jobCompletionWeight.map { $0 * 0.01 }
+        packing.jobCompletionWeight = jobCompletionWeight.map { $0 * 0.0001 }
         packing.jobLatenessCost = jobLatenessCost.map { $0 * 0.01 }
         packing.travelCostPerMinute = 1
         packing.travelCostPerDistance = 0
         packing.fixedCostPerRoute = 0
+        packing.jobPenalty = (0..<jobCount).map { job in
+            jobPenalty[job] - (eligibleRoutes[job].map { pairService[pair(job: job, route: $0)] }.min() ?? 0)
+        }
         return packing
     }
 

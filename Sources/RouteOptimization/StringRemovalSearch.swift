@@ -47,6 +47,8 @@ struct StringRemovalSearch {
     }
     /// Probability of skipping a position during insertion (β).
     let blinkRate = 0.01
+    /// Largest number of moves of a squeeze.
+    let squeezeSteps = 20
     /// Temperatures relative to the average cost per served job of the first solution.
     let initialTemperatureFactor = 0.3
     let finalTemperatureFactor = 0.003
@@ -102,37 +104,96 @@ struct StringRemovalSearch {
         return (best, iteration)
     }
 
-    /// Fleet minimisation (Christiaens & Vanden Berghe 2020, §6): empties the route with the fewest jobs, then
-    /// ruins and recreates without opening empty routes, accepting a solution when it leaves fewer jobs out or, as
-    /// many, jobs that were absent less often (absence counters); once every job fits again, the next route goes.
-    /// - Returns: the solution with the fewest routes that serves as many jobs as `start`, and the iteration count.
-    mutating func minimizeRoutes(from start: SearchSolution, limits: SearchLimits, phase: Range<Double>) -> (best: SearchSolution, iterations: Int) {
-        let compiled = context.compiled
+    /// Fleet minimisation (Christiaens & Vanden Berghe 2020, §6): empties the route with the fewest jobs and serves
+    /// its jobs again without opening empty routes (`serveUnassigned`); once every job fits, the next route goes.
+    /// - Parameter firstIteration: iterations already done by earlier phases.
+    /// - Returns: the solution with the fewest routes that leaves out no more penalty than `start`, and the overall
+    ///   iteration count at the end.
+    mutating func minimizeRoutes(from start: SearchSolution, limits: SearchLimits, phase: Range<Double>, firstIteration: Int = 0) -> (best: SearchSolution, iterations: Int) {
         var best = start
-        let target = start.unassigned.count
-        var absences = [Int](repeating: 0, count: compiled.jobCount)
-        let absence = { (solution: SearchSolution) in solution.unassigned.reduce(0) { $0 + absences[$1] } }
         var current = start
-        guard emptySmallestRoute(&current) else { return (best, 0) }
-        var iteration = 0
-        while true {
-            let progress = limits.progress(afterIterations: iteration)
-            if progress >= phase.upperBound { break }
-            iteration += 1
-            var candidate = current
-            let (pending, seed) = ruin(&candidate, retryingAll: true)
-            if pending.isEmpty { continue }
-            candidate.recreate(order(pending, seed: seed), context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate, allowEmptyRoutes: false)
-            if candidate.unassigned.count < current.unassigned.count || (candidate.unassigned.count == current.unassigned.count && absence(candidate) < absence(current)) {
-                current = candidate
-            }
-            for job in candidate.unassigned { absences[job] += 1 }
-            if current.unassigned.count <= target {
-                best = current
-                guard emptySmallestRoute(&current) else { break }
-            }
+        var iteration = firstIteration
+        var absences = [Int](repeating: 0, count: context.compiled.jobCount)
+        let target = unassignedPenalty(of: start)
+        while emptySmallestRoute(&current) {
+            let outcome = serveUnassigned(from: current, limits: limits, phase: phase, firstIteration: iteration, absences: &absences, allowEmptyRoutes: false, poolMayGrow: true, squeezing: false, targetPenalty: target)
+            iteration = outcome.iterations
+            guard unassignedPenalty(of: outcome.best) <= target else { break }
+            best = outcome.best
+            current = outcome.best
         }
         return (best, iteration)
+    }
+
+    /// Serves as many jobs as possible, other costs only breaking ties. Each iteration takes a random unassigned
+    /// job and tries a squeeze (`SearchSolution.insertBySqueeze`), else an ejection insertion
+    /// (`SearchSolution.insertByEjection`, at most two ejected, which then try a plain insertion elsewhere), as in
+    /// the route minimisation of Nagata & Bräysy (2009); then it ruins and recreates as in SISR's fleet
+    /// minimisation (Christiaens & Vanden Berghe 2020, §6), the result replacing the current solution when it
+    /// leaves out less penalty or, as much, jobs that were absent less often (absence counters count how often
+    /// each job was left out).
+    /// - Parameters:
+    ///   - absences: absence counters, carried over between calls.
+    ///   - allowEmptyRoutes: `false` while minimising the number of routes.
+    ///   - poolMayGrow: whether an ejection insertion is kept when the ejected jobs outnumber the inserted one, as
+    ///     in Nagata & Bräysy, where every job fits in the end. On an over-subscribed day the pool never empties
+    ///     and keeps growing that way (`fs_n200_k20` ended with 6 jobs out instead of 4, `fs_n1000_k100` 24 instead
+    ///     of 13-18).
+    ///   - squeezing: whether to try squeezes. They decide the over-subscribed fs instances (each success serves
+    ///     one more job) but cost tens of iterations each and mostly fail while removing Solomon routes, where
+    ///     ejection insertion alone removed more vehicles (R1 class at 10 s: 3-4 above the best known against 5
+    ///     with squeezes).
+    ///   - targetPenalty: the run stops once the unassigned penalty is at most this.
+    /// - Returns: the solution with the least unassigned penalty, then the least cost, and the overall iteration
+    ///   count at the end.
+    mutating func serveUnassigned(from start: SearchSolution, limits: SearchLimits, phase: Range<Double>, firstIteration: Int, absences: inout [Int], allowEmptyRoutes: Bool, poolMayGrow: Bool, squeezing: Bool, targetPenalty: Double) -> (best: SearchSolution, iterations: Int) {
+        let absenceSum = { (solution: SearchSolution, absences: [Int]) in solution.unassigned.reduce(0) { $0 + absences[$1] } }
+        var current = start
+        var best = start
+        var currentPenalty = unassignedPenalty(of: start)
+        var bestPenalty = currentPenalty
+        var iteration = firstIteration
+        while bestPenalty > targetPenalty && limits.progress(afterIterations: iteration) < phase.upperBound {
+            iteration += 1
+            let job = current.unassigned[rng.nextIndex(current.unassigned.count)]
+            absences[job] += 1
+            var trial = current
+            var changed = squeezing && trial.insertBySqueeze(job, context: context, allowEmptyRoutes: allowEmptyRoutes, maximumSteps: squeezeSteps, rng: &rng)
+            if !changed, let ejected = trial.insertByEjection(job, context: context, absences: absences, maximumEjected: 2, allowEmptyRoutes: allowEmptyRoutes, rng: &rng) {
+                trial.recreate(ejected, context: context, scratch: &scratch, rng: &rng, blinkRate: 0, allowEmptyRoutes: allowEmptyRoutes)
+                changed = true
+            }
+            if changed {
+                if (poolMayGrow || trial.unassigned.count <= current.unassigned.count) && (!context.tracksDisruption || trial.disruption(context: context) <= context.disruptionBudget) {
+                    current = trial
+                    currentPenalty = unassignedPenalty(of: current)
+                }
+            }
+            var candidate = current
+            let (pending, seed) = ruin(&candidate, retryingAll: true)
+            if !pending.isEmpty {
+                candidate.recreate(order(pending, seed: seed), context: context, scratch: &scratch, rng: &rng, blinkRate: blinkRate, allowEmptyRoutes: allowEmptyRoutes)
+                let candidatePenalty = unassignedPenalty(of: candidate)
+                if (candidatePenalty < currentPenalty || (candidatePenalty == currentPenalty && absenceSum(candidate, absences) < absenceSum(current, absences)))
+                    && (!context.tracksDisruption || candidate.disruption(context: context) <= context.disruptionBudget) {
+                    current = candidate
+                    currentPenalty = candidatePenalty
+                }
+                for job in candidate.unassigned { absences[job] += 1 }
+            }
+            if currentPenalty < bestPenalty || (currentPenalty == bestPenalty && current.cost < best.cost) {
+                best = current
+                bestPenalty = currentPenalty
+            }
+            if current.unassigned.isEmpty { break }
+        }
+        return (best, iteration)
+    }
+
+    /// Σ penalty of the unassigned jobs of `solution`, summed in ascending job order so that equal sets give equal
+    /// sums.
+    private func unassignedPenalty(of solution: SearchSolution) -> Double {
+        solution.unassigned.sorted().reduce(0) { $0 + context.compiled.jobPenalty[$1] }
     }
 
     /// Unassigns every job of the non-empty route with the fewest movable jobs.

@@ -1,0 +1,171 @@
+extension CompiledProblem {
+    /// How far `jobs` on `route` are from feasible: the time warp of Nagata, Bräysy & Dullaert (2010), "A penalty-based
+    /// edge assembly memetic algorithm for the vehicle routing problem with time windows", *Computers & Operations
+    /// Research* 37(4):724-737, https://doi.org/10.1016/j.cor.2009.06.022 (a visit that would start after its last
+    /// window closes starts at that closing time and the difference counts; so does a late return), plus the load
+    /// above capacity. A route with a break counts as feasible (0) or not at all (infinity).
+    /// - Returns: 0 exactly when the route is feasible; infinity when a technician cannot do one of the jobs.
+    /// - Complexity: O(n) for n jobs.
+    func infeasibility(of jobs: [Int], route: Int) -> Double {
+        if routeHasBreak[route] { return buildRoute(route, jobs: jobs) == nil ? .infinity : 0 }
+        var time = routeShiftStart[route], node = routeStartNode[route], warp = 0.0, load = 0.0
+        for job in jobs {
+            let pair = pair(job: job, route: route)
+            guard pair >= 0 else { return .infinity }
+            let ready = max(time + travel.time(node, jobNode[job]), pairRelease[pair])
+            var start = jobLastWindowLatest[job]
+            if ready > start {
+                warp += ready - start
+            } else {
+                for window in windowOffset[job]..<windowOffset[job + 1] where ready <= windowLatest[window] {
+                    start = max(ready, windowEarliest[window])
+                    break
+                }
+            }
+            time = start + pairService[pair]
+            node = jobNode[job]
+            load += jobDemand[job]
+        }
+        let back = time + travel.time(node, routeEndNode[route])
+        return warp + max(0, back - routeShiftEnd[route]) + max(0, load - routeCapacity[route])
+    }
+}
+
+/// The routes a squeeze has changed so far, with their infeasibility; other routes are as in the solution.
+private struct SqueezeState {
+    var jobs: [Int: [Int]] = [:]
+    var infeasibility: [Int: Double] = [:]
+    var routeOfJob: [Int: Int] = [:]
+}
+
+/// A move of the squeeze: `job` at `index` of the infeasible route goes to `position` of `target` (`position` counts
+/// without the job when `target` is its own route), or swaps with the job there when `swap` is set.
+private struct SqueezeMove {
+    var delta: Double
+    var index: Int
+    var target: Int
+    var position: Int
+    var swap: Bool
+}
+
+extension SearchSolution {
+    /// Squeeze (Nagata, Y. & Bräysy, O. (2009), "A powerful route minimization heuristic for the vehicle routing
+    /// problem with time windows", *Operations Research Letters* 37(5):333-338,
+    /// https://doi.org/10.1016/j.orl.2009.04.006, §2.2): inserts `job` where the infeasibility
+    /// (`CompiledProblem.infeasibility`) is least, then repeatedly applies the relocation or exchange of a visit of
+    /// a random infeasible route (with the routes of its nearest neighbours) that lowers the total infeasibility
+    /// most, until every route is feasible or no move helps.
+    /// - Parameters:
+    ///   - allowEmptyRoutes: whether an empty route may take `job`.
+    ///   - maximumSteps: largest number of moves tried.
+    /// - Returns: `true` when `job` was inserted (every changed route rescheduled); `false` and no change otherwise.
+    /// - Complexity: O(steps × n × (neighbour routes × n) × n) for routes of n visits.
+    mutating func insertBySqueeze(_ job: Int, context: SearchContext, allowEmptyRoutes: Bool, maximumSteps: Int, rng: inout SplitMix64) -> Bool {
+        let compiled = context.compiled
+        var squeeze = SqueezeState()
+        var sequence: [Int] = []
+        var first: (route: Int, position: Int, infeasibility: Double)?
+        for route in compiled.eligibleRoutes[job] where allowEmptyRoutes || !routes[route].jobs.isEmpty {
+            let state = routes[route]
+            for position in state.lockedPrefix...state.jobs.count {
+                sequence = state.jobs
+                sequence.insert(job, at: position)
+                let infeasibility = compiled.infeasibility(of: sequence, route: route)
+                if infeasibility < (first?.infeasibility ?? .infinity) { first = (route, position, infeasibility) }
+            }
+        }
+        guard let first else { return false }
+        sequence = routes[first.route].jobs
+        sequence.insert(job, at: first.position)
+        squeeze.jobs[first.route] = sequence
+        squeeze.infeasibility[first.route] = first.infeasibility
+        squeeze.routeOfJob[job] = first.route
+        var step = 0
+        while let route = squeeze.infeasibility.filter({ $0.value > 0 }).keys.sorted().randomElement(using: &rng) {
+            step += 1
+            guard step <= maximumSteps, let move = bestSqueezeMove(from: route, squeeze: squeeze, context: context) else { return false }
+            apply(move, from: route, to: &squeeze, compiled: compiled)
+        }
+        var squeezed = self
+        for (route, jobs) in squeeze.jobs.sorted(by: { $0.key < $1.key }) {
+            guard let state = compiled.buildRoute(route, jobs: jobs, lockedPrefix: routes[route].lockedPrefix) else { return false }
+            squeezed.replaceRoute(route, with: state)
+        }
+        squeezed.cost -= compiled.jobPenalty[job]
+        squeezed.unassigned.removeAll { $0 == job }
+        self = squeezed
+        return true
+    }
+
+    /// The relocation or exchange of a movable visit of `route` that lowers the total infeasibility most.
+    private func bestSqueezeMove(from route: Int, squeeze: SqueezeState, context: SearchContext) -> SqueezeMove? {
+        let compiled = context.compiled
+        let jobsOf = { (route: Int) in squeeze.jobs[route] ?? routes[route].jobs }
+        let infeasibilityOf = { (route: Int) in squeeze.infeasibility[route] ?? 0 }
+        let own = jobsOf(route)
+        let ownInfeasibility = infeasibilityOf(route)
+        var best: SqueezeMove?
+        var sequence: [Int] = []
+        var targets: [Int] = []
+        for (index, job) in own.enumerated() where index >= routes[route].lockedPrefix && !context.isFixed[job] {
+            var without = own
+            without.remove(at: index)
+            let withoutInfeasibility = compiled.infeasibility(of: without, route: route)
+            for position in routes[route].lockedPrefix...without.count where position != index {
+                sequence = without
+                sequence.insert(job, at: position)
+                let delta = compiled.infeasibility(of: sequence, route: route) - ownInfeasibility
+                if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: route, position: position, swap: false) }
+            }
+            targets.removeAll(keepingCapacity: true)
+            for neighbour in context.neighbours[job] {
+                let target = squeeze.routeOfJob[neighbour] ?? routeOfJob[neighbour]
+                if target >= 0 && target != route && compiled.pair(job: job, route: target) >= 0 && !targets.contains(target) { targets.append(target) }
+            }
+            for target in targets {
+                let other = jobsOf(target)
+                let otherInfeasibility = infeasibilityOf(target)
+                let locked = routes[target].lockedPrefix
+                for position in locked...other.count {
+                    sequence = other
+                    sequence.insert(job, at: position)
+                    let delta = withoutInfeasibility + compiled.infeasibility(of: sequence, route: target) - ownInfeasibility - otherInfeasibility
+                    if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: target, position: position, swap: false) }
+                }
+                for position in locked..<other.count where !context.isFixed[other[position]] && compiled.pair(job: other[position], route: route) >= 0 {
+                    var ownSwapped = own
+                    ownSwapped[index] = other[position]
+                    sequence = other
+                    sequence[position] = job
+                    let delta = compiled.infeasibility(of: ownSwapped, route: route) + compiled.infeasibility(of: sequence, route: target) - ownInfeasibility - otherInfeasibility
+                    if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: target, position: position, swap: true) }
+                }
+            }
+        }
+        return best
+    }
+
+    private func apply(_ move: SqueezeMove, from route: Int, to squeeze: inout SqueezeState, compiled: CompiledProblem) {
+        var own = squeeze.jobs[route] ?? routes[route].jobs
+        let job = own[move.index]
+        if move.target == route {
+            own.remove(at: move.index)
+            own.insert(job, at: move.position)
+        } else {
+            var other = squeeze.jobs[move.target] ?? routes[move.target].jobs
+            if move.swap {
+                own[move.index] = other[move.position]
+                other[move.position] = job
+                squeeze.routeOfJob[own[move.index]] = route
+            } else {
+                own.remove(at: move.index)
+                other.insert(job, at: move.position)
+            }
+            squeeze.jobs[move.target] = other
+            squeeze.infeasibility[move.target] = compiled.infeasibility(of: other, route: move.target)
+            squeeze.routeOfJob[job] = move.target
+        }
+        squeeze.jobs[route] = own
+        squeeze.infeasibility[route] = compiled.infeasibility(of: own, route: route)
+    }
+}
