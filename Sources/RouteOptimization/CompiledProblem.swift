@@ -32,6 +32,8 @@ struct CompiledProblem: Sendable {
     let windowEarliest: [Double]
     let windowLatest: [Double]
     let jobLastWindowLatest: [Double]
+    /// One window and no lateness cost: a delay of the visit delays its completion by what it did not wait.
+    let hasSimpleVisits: [Bool]
 
     // Eligible (job, technician) pairs.
     let pairOfJobAndTechnician: [Int32]
@@ -106,6 +108,7 @@ struct CompiledProblem: Sendable {
         windowEarliest = earliest
         windowLatest = latest
         jobLastWindowLatest = jobs.map { $0.timeWindows.map(\.latest).max() ?? -.infinity }
+        hasSimpleVisits = jobs.map { $0.timeWindows.count == 1 && ($0.latenessCostPerMinute == 0 || $0.dueTime == nil) }
 
         var pairs = [Int32](repeating: -1, count: jobCount * technicianCount)
         var service: [Double] = [], release: [Double] = []

@@ -43,11 +43,20 @@ struct BruteForceTests {
         return best
     }
 
-    @Test("the solver finds the brute-force optimum", arguments: 1...6)
-    func findsOptimum(seed: UInt64) async throws {
+    /// Simple schedules (one window, no break, no due time) take the insertion evaluator's shortcut
+    /// (`RouteState.shiftedCost`) instead of simulating forward.
+    @Test("the solver finds the brute-force optimum", arguments: 1...6, [false, true])
+    func findsOptimum(seed: UInt64, simpleSchedules: Bool) async throws {
         var problem = RandomProblems.everyFeature(seed: seed, jobs: 5, technicians: 2)
         problem.pinnedVisits = []
         for index in problem.technicians.indices { problem.technicians[index].shifts = [problem.technicians[index].shifts[0]] }
+        if simpleSchedules {
+            for index in problem.technicians.indices { problem.technicians[index].shifts[0].breakRule = nil }
+            for index in problem.jobs.indices {
+                problem.jobs[index].timeWindows = [problem.jobs[index].timeWindows[0]]
+                problem.jobs[index].dueTime = nil
+            }
+        }
         let optimum = Self.bruteForceOptimum(problem)
         let optimizer = try RouteOptimizer(problem: problem)
         let result = try await optimizer.optimize(OptimizerOptions(seed: seed, limits: RandomProblems.iterationLimit(2_000)))
