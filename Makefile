@@ -3,9 +3,9 @@ SWIFT ?= swift
 
 .PHONY: demo test build deps bench-db
 
-## make demo: install missing packages (as root), build, and serve on an embedded PostgreSQL.
+## make demo: install missing packages (as root), build, and serve the demo data set on an embedded PostgreSQL.
 demo: build
-	.build/debug/truckroll serve
+	.build/debug/truckroll serve --demo
 
 ## make test: the whole suite against a real PostgreSQL (a private one unless TRUCKROLL_TEST_DATABASE_URL is set).
 test: deps

@@ -168,6 +168,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "TruckrollDomainTests",
+            dependencies: ["TruckrollDomain"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "RouteOptimizationTests",
             dependencies: ["RouteOptimization", "OptimizerCommands"],
             swiftSettings: strict

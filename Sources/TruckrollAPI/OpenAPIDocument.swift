@@ -54,7 +54,27 @@ public enum OpenAPIDocument {
             schemas[schemaName + "Patch"] = schema(resource.writableFields, forOutput: false, requireNothing: true)
             paths["/v1/\(resource.name)"] = .object(collectionOperations(resource, schemaName: schemaName))
             paths["/v1/\(resource.name)/{id}"] = .object(itemOperations(resource, schemaName: schemaName))
+            if let lifecycle = resource.lifecycle {
+                paths["/v1/\(resource.name)/{id}/transitions"] = .object(["post": operation(
+                    "Move a \(resource.singular) to another status", tag: resource.name, parameters: [idParameter, ifMatchParameter],
+                    body: transitionSchema(lifecycle),
+                    responses: ["200": jsonResponse("The \(resource.singular) in its new status", schema: ref(schemaName)),
+                                "409": problemResponse("Not a legal move from the current status; allowed lists the legal ones"),
+                                "412": problemResponse("Stale If-Match"), "428": problemResponse("If-Match missing")]
+                )])
+            }
         }
+        paths["/v1/visits/{id}/parts"] = .object(["post": operation(
+            "Record a part fitted, taken from the technician's van", tag: "visits", parameters: [idParameter, ifMatchParameter],
+            body: .object(["type": "object", "additionalProperties": false, "required": ["part_id"], "properties": .object([
+                "part_id": .object(["type": "integer", "minimum": 1]), "quantity": .object(["type": "integer", "minimum": 1, "maximum": 1000]),
+            ])]),
+            responses: ["201": jsonResponse("What was taken and what is left in the van", schema: .object(["type": "object"])),
+                        "409": problemResponse("Not on site, no van, or too few in the van"), "412": problemResponse("Stale If-Match")]
+        )])
+        paths["/v1/me/visits"] = .object(["get": operation("The calling technician's visits still to do, in planned order", tag: "visits",
+            responses: ["200": jsonResponse("Visits", schema: .object(["type": "object", "properties": .object([
+                "items": .object(["type": "array", "items": ref("Visit")])])]))])])
         schemas["TokenWithSecret"] = .object(["allOf": [ref("Token"), .object([
             "type": "object", "properties": .object(["secret": .object(["type": "string", "description": "Shown once; keep it safe."])]),
         ])]])
@@ -99,10 +119,26 @@ public enum OpenAPIDocument {
         ]
     }
 
+    static let idParameter = JSONValue.object(["name": "id", "in": "path", "required": true, "schema": .object(["type": "integer", "minimum": 1])])
+    static let ifMatchParameter = JSONValue.object(["name": "If-Match", "in": "header", "required": true,
+                                                    "description": "The ETag of your last read", "schema": .object(["type": "string"])])
+
+    /// The body of a transition: the target status, a reason, and what the targets need.
+    static func transitionSchema(_ lifecycle: Lifecycle) -> JSONValue {
+        var properties: JSONObject = [
+            "to": .object(["type": "string", "enum": .array(lifecycle.statuses.map(JSONValue.string))]),
+            "reason": .object(["type": "string", "maxLength": 2000]),
+        ]
+        for requirement in lifecycle.requirements.values.flatMap({ $0 }) {
+            properties[requirement.field] = schema(for: requirement.type, forOutput: false)
+        }
+        for field in lifecycle.optionalFields { properties[field.name] = schema(for: field.type, forOutput: false) }
+        return .object(["type": "object", "additionalProperties": false, "required": ["to"], "properties": .object(properties)])
+    }
+
     static func itemOperations(_ resource: Resource, schemaName: String) -> JSONObject {
-        let id = JSONValue.object(["name": "id", "in": "path", "required": true, "schema": .object(["type": "integer", "minimum": 1])])
-        let ifMatch = JSONValue.object(["name": "If-Match", "in": "header", "required": true,
-                                        "description": "The ETag of your last read", "schema": .object(["type": "string"])])
+        let id = idParameter
+        let ifMatch = ifMatchParameter
         var operations: JSONObject = [
             "get": operation("Read a \(resource.singular)", tag: resource.name, parameters: [id],
                              responses: ["200": jsonResponse("The \(resource.singular); ETag header gives its version", schema: ref(schemaName))]),
@@ -114,9 +150,11 @@ public enum OpenAPIDocument {
         }
         let stale: JSONObject = ["412": problemResponse("Stale If-Match; the problem carries the current version"),
                                  "428": problemResponse("If-Match missing")]
-        operations["patch"] = operation("Change a \(resource.singular) (JSON merge patch)", tag: resource.name, parameters: [id, ifMatch],
-                                        body: ref(schemaName + "Patch"), bodyType: "application/merge-patch+json",
-                                        responses: stale.merging(["200": jsonResponse("The updated \(resource.singular)", schema: ref(schemaName))]) { $1 })
+        if resource.isUpdatable {
+            operations["patch"] = operation("Change a \(resource.singular) (JSON merge patch)", tag: resource.name, parameters: [id, ifMatch],
+                                            body: ref(schemaName + "Patch"), bodyType: "application/merge-patch+json",
+                                            responses: stale.merging(["200": jsonResponse("The updated \(resource.singular)", schema: ref(schemaName))]) { $1 })
+        }
         if resource.isDeletable {
             operations["delete"] = operation("Delete a \(resource.singular)", tag: resource.name, parameters: [id, ifMatch],
                                              responses: stale.merging(["204": .object(["description": "Deleted"]),

@@ -34,6 +34,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
     public var errors: [FieldError]?
     /// The resource as it is now, when a write was refused because the client's copy is stale (412).
     public var current: JSONValue?
+    /// The statuses that are legal next, when a transition was refused (409).
+    public var allowed: [String]?
     /// Extra response headers (`ETag` of the current version, `WWW-Authenticate`); not part of the body.
     public var headerFields: [String: String] = [:]
 
@@ -49,7 +51,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, statusCode = "status", detail, instance, errors, current
+        case type, title, statusCode = "status", detail, instance, errors, current, allowed
     }
 
     /// The HTTP status.

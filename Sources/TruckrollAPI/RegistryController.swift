@@ -12,10 +12,14 @@ public struct RegistryController: Sendable {
 
     let store: RegistryStore
     let access: AccessStore
+    let transitions: TransitionStore
+    let fieldWork: FieldWorkStore
 
-    public init(store: RegistryStore, access: AccessStore) {
+    public init(store: RegistryStore, access: AccessStore, transitions: TransitionStore, fieldWork: FieldWorkStore) {
         self.store = store
         self.access = access
+        self.transitions = transitions
+        self.fieldWork = fieldWork
     }
 
     /// Adds the routes under `group` (which authenticates).
@@ -24,17 +28,30 @@ public struct RegistryController: Sendable {
             let name = resource.name
             group.get(RouterPath(name)) { request, context in try await list(name, request: request, context: context) }
             group.get(RouterPath("\(name)/:id")) { _, context in try await read(name, context: context) }
-            if name == "tokens" {
+            switch name {
+            case "tokens":
                 group.post(RouterPath(name)) { request, context in try await createToken(request: request, context: context) }
                 group.delete(RouterPath("\(name)/:id")) { _, context in try await revokeToken(context: context) }
                 continue
+            case "device-alerts":
+                group.post(RouterPath(name)) { request, context in try await receiveAlert(request: request, context: context) }
+            default:
+                group.post(RouterPath(name)) { request, context in try await create(name, request: request, context: context) }
             }
-            group.post(RouterPath(name)) { request, context in try await create(name, request: request, context: context) }
-            group.patch(RouterPath("\(name)/:id")) { request, context in try await update(name, request: request, context: context) }
+            if resource.isUpdatable {
+                group.patch(RouterPath("\(name)/:id")) { request, context in try await update(name, request: request, context: context) }
+            }
+            if resource.lifecycle != nil {
+                group.post(RouterPath("\(name)/:id/transitions")) { request, context in
+                    try await transition(name, request: request, context: context)
+                }
+            }
             if resource.isDeletable {
                 group.delete(RouterPath("\(name)/:id")) { request, context in try await delete(name, request: request, context: context) }
             }
         }
+        group.post("visits/:id/parts") { request, context in try await usePart(request: request, context: context) }
+        group.get("me/visits") { request, context in try await myVisits(request: request, context: context) }
         group.get("me") { _, context in
             let principal = try context.requirePrincipal()
             return try await registryCall { try await store.get("users", id: principal.userID, as: principal) }.response(status: .ok)
@@ -106,6 +123,54 @@ public struct RegistryController: Sendable {
         let version = try expectedVersion(request)
         try await registryCall { try await store.delete(name, id: id, expectedVersion: version, as: principal) }
         return Response(status: .noContent)
+    }
+
+    func transition(_ name: String, request: Request, context: Context) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let id = try resourceID(context)
+        let version = try expectedVersion(request)
+        let body = try await jsonObject(request, context: context)
+        return try await registryCall {
+            try await transitions.transition(name, id: id, request: body, expectedVersion: version, as: principal)
+        }.response(status: .ok)
+    }
+
+    func usePart(request: Request, context: Context) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let id = try resourceID(context)
+        let version = try expectedVersion(request)
+        let body = try await jsonObject(request, context: context)
+        let used = try await registryCall {
+            try await fieldWork.usePart(visitID: id, request: body, expectedVersion: version, as: principal)
+        }
+        return jsonResponse(status: .created, body: String(decoding: try JSONEncoder().encode(used), as: UTF8.self))
+    }
+
+    func receiveAlert(request: Request, context: Context) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await jsonObject(request, context: context)
+        let outcome = try await registryCall { try await fieldWork.receiveAlert(body, as: principal) }
+        var response = outcome.record.response(status: outcome.isRepeat ? .ok : .created)
+        if outcome.isRepeat { response.headers[.idempotentReplayed] = "true" }
+        return response
+    }
+
+    /// The calling technician's visits still to do, in planned order.
+    func myVisits(request: Request, context: Context) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard let technicianID = principal.technicianID else {
+            throw Problem.forbidden("/v1/me/visits is for technicians; others list /v1/visits?technician=…")
+        }
+        let page = try await registryCall {
+            try await store.list("visits", filters: ["technician": String(technicianID)], after: nil, limit: 1000, as: principal)
+        }
+        let open = try page.items.compactMap { json -> (String, String)? in
+            guard case .object(let visit) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)),
+                  let status = visit["status"]?.stringValue, ["planned", "dispatched", "en_route", "on_site"].contains(status)
+            else { return nil }
+            return (visit["planned_start"]?.stringValue ?? "", json)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        return jsonResponse(status: .ok, body: "{\"items\":[" + open.joined(separator: ",") + "],\"next_cursor\":null}")
     }
 
     func createToken(request: Request, context: Context) async throws -> Response {

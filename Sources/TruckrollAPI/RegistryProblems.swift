@@ -26,6 +26,19 @@ extension Problem {
                 status: .conflict, type: Problem.typeBase + "duplicate", title: "Duplicate",
                 detail: "\(fieldError.field): \(fieldError.message)", errors: [Problem.FieldError(fieldError)]
             )
+        case .conflict(let fieldError):
+            self = Problem(
+                status: .conflict, type: Problem.typeBase + "conflict", title: "Conflict",
+                detail: "\(fieldError.field): \(fieldError.message)", errors: [Problem.FieldError(fieldError)]
+            )
+        case .illegalTransition(let from, let to, let allowed):
+            self = Problem(
+                status: .conflict, type: Problem.typeBase + "illegal-transition", title: "Illegal transition",
+                detail: "cannot move from \(from) to \(to); allowed next: "
+                    + (allowed.isEmpty ? "none (\(from) is final)" : allowed.joined(separator: ", ")),
+                errors: [.init(field: "to", message: "cannot move from \(from) to \(to)")]
+            )
+            self.allowed = allowed
         case .stillReferenced(let detail):
             self = Problem(
                 status: .conflict, type: Problem.typeBase + "still-referenced", title: "Still referenced",

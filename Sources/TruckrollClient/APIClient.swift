@@ -61,6 +61,24 @@ public struct APIClient: Sendable {
     }
 }
 
+extension APIClient {
+    /// Sends a write that is safe to repeat (it carries an `Idempotency-Key` or an `If-Match`), retrying up to
+    /// three times when the connection drops before an answer arrives.
+    public func sendRetrying(
+        _ method: String, _ path: String, body: JSONValue? = nil, headers: [String: String]
+    ) async throws -> Response {
+        var attempt = 1
+        while true {
+            do {
+                return try await send(method, path, body: body, headers: headers)
+            } catch let error as URLError where attempt < 3 && [.networkConnectionLost, .timedOut, .cannotConnectToHost].contains(error.code) {
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+                attempt += 1
+            }
+        }
+    }
+}
+
 /// An error answer from the API (RFC 9457 problem), readable on one line.
 public struct APIProblem: Error, Sendable, CustomStringConvertible {
     public let status: Int
@@ -88,6 +106,8 @@ public struct APIProblem: Error, Sendable, CustomStringConvertible {
                 errors.append((item["field"]?.stringValue ?? "?", item["message"]?.stringValue ?? ""))
             }
         }
+        // A refused transition says best in its detail what the legal moves are.
+        if object["allowed"] != nil { errors = [] }
         self.init(status: status, title: object["title"]?.stringValue ?? "Error", detail: object["detail"]?.stringValue, errors: errors)
     }
 

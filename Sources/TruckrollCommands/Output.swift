@@ -45,16 +45,17 @@ enum Output {
         }
     }
 
-    /// The columns a table of `resource` shows: id, then its first few writable scalar fields.
+    /// The columns a table of `resource` shows: id, the required fields, then choices (status, criticality …).
     static func columns(for resource: Resource) -> [String] {
         let scalar = resource.fields.filter { field in
-            guard field.access != .writeOnly, !["version", "created_at", "updated_at"].contains(field.name) else { return false }
+            guard field.access == .writable else { return false }
             switch field.type {
             case .object, .list, .references: return false
-            case .text(let maxLength): return maxLength <= 500
+            case .text(let maxLength): return maxLength <= 200
             default: return true
             }
         }
-        return Array(scalar.prefix(7).map(\.name))
+        let choices = scalar.filter { if case .choice = $0.type { !$0.isRequired } else { false } }
+        return Array((["id"] + scalar.filter(\.isRequired).map(\.name) + choices.map(\.name)).prefix(8))
     }
 }

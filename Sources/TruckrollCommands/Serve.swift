@@ -15,13 +15,24 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
     @OptionGroup var database: DatabaseOptions
 
+    @Flag(help: "Load the demo data set into an empty registry and print a new token for the demo admin.")
+    var demo = false
+
+    @Option(name: .customLong("demo-dir"), help: ArgumentHelp("CSV files of the demo data set.", valueName: "path"))
+    var demoDirectory = "deploy/demo"
+
     func run() async throws {
         try await reportingFailures {
             let configuration = try database.configuration(adding: listen.flags)
             let logger = makeLogger(level: configuration.logLevel)
-            try await runServer(configuration: configuration, environment: ProcessInfo.processInfo.environment, onServerRunning: { port in
-                let line = "Truckroll is serving on http://\(configuration.httpHost):\(port) (health: /health). Stop with Ctrl-C.\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+            let demoToken = DemoToken()
+            try await runServer(configuration: configuration, environment: ProcessInfo.processInfo.environment, prepare: { pool in
+                if demo { await demoToken.set(try await DemoData(directory: demoDirectory).prepare(pool: pool)) }
+            }, onServerRunning: { port in
+                let base = "http://\(configuration.httpHost):\(port)"
+                var text = "Truckroll is serving on \(base) (health: /health, API: /v1, description: /openapi.json). Stop with Ctrl-C.\n"
+                if let token = await demoToken.value { text += DemoData.instructions(server: base, token: token) }
+                FileHandle.standardOutput.write(Data(text.utf8))
             }, logger: logger)
         }
     }

@@ -15,6 +15,7 @@ public struct Truckroll: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, AdminCommand.self, ImportCommand.self, LoginCommand.self,
             ListCommand.self, ShowCommand.self, CreateCommand.self, EditCommand.self, DeleteCommand.self,
+            CallCommand.self, QueueCommand.self, JobsCommand.self, JobCommand.self, RMACommand.self,
             OptimizeCommand.self, Bench.self, ConfigCommand.self,
         ]
     )
@@ -128,7 +129,8 @@ func describe(_ error: RegistryError) -> String {
     case .notFound(let resource, let id): "no \(resource) with id \(id)"
     case .invalid(let errors): errors.map(\.description).joined(separator: "; ")
     case .versionMismatch(let current): "it changed meanwhile (now version \(current.version)); try again"
-    case .duplicate(let error): error.description
+    case .duplicate(let error), .conflict(let error): error.description
+    case .illegalTransition(let from, let to, let allowed): "cannot move from \(from) to \(to); allowed: \(allowed.joined(separator: ", "))"
     case .idempotencyKeyReused: "the idempotency key was used with another request"
     }
 }

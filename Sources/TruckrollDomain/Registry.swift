@@ -1,9 +1,9 @@
 /// The service registry's resources, in dependency order (a resource only references those before it).
 public enum Registry {
-    /// Every resource, in the order an import or a seed must load them.
+    /// Every resource, in the order an import or a seed must load them (operational ones last).
     public static let resources: [Resource] = [
         customers, departments, sites, parts, equipmentModels, units, meterReadings, vendors, vendorContracts,
-        contracts, technicians, depots, vehicles, stock, users, tokens,
+        contracts, technicians, depots, vehicles, stock, users, tokens, serviceRequests, visits, rmas, deviceAlerts,
     ]
 
     /// The resource with path segment `name`.
@@ -171,8 +171,11 @@ public enum Registry {
             Field("pages", .integer(0...1_000_000_000_000), required: true, "Total pages on the meter."),
             Field("source", .choice(["technician", "customer_portal", "device_agent", "office"]), required: true,
                   "Who or what took the reading."),
+            Field("status", .choice(["accepted", "held", "rejected"]), access: .readOnly,
+                  "held: lower than the last reading or implausibly high, waiting for review."),
+            Field("hold_reason", .text(maxLength: 500), access: .readOnly, "Why it is held."),
         ],
-        filters: [("unit", "unit_id")],
+        filters: [("unit", "unit_id"), ("status", "status")],
         access: Access.office.reading([.vendorCoordinator: .own]).writing([.supportAgent: .all, .dispatcher: .all])
     )
 

@@ -26,11 +26,20 @@ public struct Resource: Sendable {
     public let access: Access
     /// Whether rows can be deleted (`DELETE`), rather than only retired through a status.
     public let isDeletable: Bool
+    /// Whether rows can be changed (`PATCH`); records of fact (device alerts) cannot.
+    public let isUpdatable: Bool
+    /// The status life cycle, for resources whose status moves through transitions.
+    public let lifecycle: Lifecycle?
+    /// Who may move the status, and on which rows (default: who may write).
+    public let transitionAccess: [Role: Scope]
     let rules: [Rule]
+    /// Rules on what a request changes (the new record, or the patch), not on the whole record.
+    let changeRules: [Rule]
 
     init(
         name: String, singular: String, fields: [Field], filters: [(String, String)] = [], access: Access,
-        deletable: Bool = true, rules: [Rule] = []
+        deletable: Bool = true, updatable: Bool = true, lifecycle: Lifecycle? = nil, transitionAccess: [Role: Scope]? = nil,
+        rules: [Rule] = [], changeRules: [Rule] = []
     ) {
         self.name = name
         self.singular = singular
@@ -43,7 +52,11 @@ public struct Resource: Sendable {
         self.filters = filters.map { Filter(parameter: $0.0, field: $0.1) }
         self.access = access
         self.isDeletable = deletable
+        self.isUpdatable = updatable
+        self.lifecycle = lifecycle
+        self.transitionAccess = transitionAccess ?? access.write
         self.rules = rules
+        self.changeRules = changeRules
     }
 
     /// Fields a client may send.
@@ -56,7 +69,7 @@ public struct Resource: Sendable {
     /// - Returns: Every problem found; empty when the record can be stored.
     public func validateCreate(_ record: JSONObject) -> [FieldError] {
         let errors = validate(record, against: fields, path: "", isCreate: true)
-        return errors.isEmpty ? rules.flatMap { $0(record) } : errors
+        return errors.isEmpty ? (rules + changeRules).flatMap { $0(record) } : errors
     }
 
     /// Checks a merge patch (RFC 7396: given fields replace, `null` clears) against the current record.
@@ -68,7 +81,7 @@ public struct Resource: Sendable {
         for (key, value) in patch where field(key)?.access != .readOnly {
             merged[key] = value
         }
-        let ruleErrors = rules.flatMap { $0(merged) }
+        let ruleErrors = rules.flatMap { $0(merged) } + changeRules.flatMap { $0(patch) }
         return ruleErrors.isEmpty ? .success(merged) : .failure(ValidationFailure(errors: ruleErrors))
     }
 }

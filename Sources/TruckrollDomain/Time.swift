@@ -60,6 +60,11 @@ public enum Timestamp {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
+
+    /// Writes an instant as the API does: `2026-11-30T08:15:00.250Z`.
+    public static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
 }
 
 extension String {

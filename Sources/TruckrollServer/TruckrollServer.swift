@@ -103,7 +103,10 @@ public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
     let access = AccessStore(pool: pool)
     LoginController(access: access).addRoutes(to: router)
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(access: access))
-    RegistryController(store: RegistryStore(pool: pool), access: access).addRoutes(to: api)
+    RegistryController(
+        store: RegistryStore(pool: pool), access: access, transitions: TransitionStore(pool: pool),
+        fieldWork: FieldWorkStore(pool: pool)
+    ).addRoutes(to: api)
     return router
 }
 
@@ -111,12 +114,14 @@ public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
 /// - Parameters:
 ///   - configuration: The service configuration.
 ///   - environment: The process environment.
+///   - prepare: Runs on the pool before the server starts listening (the demo loads its data here).
 ///   - onServerRunning: Called with the bound port once the server accepts connections.
 ///   - logger: The application logger.
 /// - Throws: ``ServeError``, ``EmbeddedPostgresError``, ``MigrationError`` or ``PGError`` before serving starts.
 public func runServer(
     configuration: TruckrollConfiguration,
     environment: [String: String],
+    prepare: @Sendable (PGPool) async throws -> Void = { _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     logger: Logger
 ) async throws {
@@ -144,6 +149,13 @@ public func runServer(
         logger: logger
     )
     services.append(PoolService(pool: pool))
+    do {
+        try await prepare(pool)
+    } catch {
+        await pool.shutdown()
+        try? await database.embedded?.stop()
+        throw error
+    }
     let application = buildApplication(
         configuration: configuration, pool: pool, services: services, onServerRunning: onServerRunning, logger: logger
     )

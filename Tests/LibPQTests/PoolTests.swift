@@ -38,7 +38,8 @@ import TruckrollTestSupport
             let error = try await #require(throws: PGError.self) { try await pool.query("SELECT 1") }
             let waited = clock.now - started
             #expect(error.kind == .poolTimeout)
-            #expect(waited >= .milliseconds(250) && waited < .seconds(3))
+            // The upper bound only catches a lease that never times out; a loaded machine may run late.
+            #expect(waited >= .milliseconds(250) && waited < .seconds(10))
             release.continuation.yield()
             release.continuation.yield()
             release.continuation.finish()

@@ -19,11 +19,13 @@ import TruckrollTestSupport
         "vendors": ("vendorA", "vendorA"), "vendor-contracts": ("vendorContractA", "vendorA"), "contracts": ("contract", nil),
         "technicians": ("technicianA", "techA"), "depots": ("depot", nil), "vehicles": ("vehicleA", "techA"),
         "stock": ("stockA", "techA"), "users": ("user:techA", "techA"), "tokens": ("token:techA", "techA"),
+        "service-requests": ("requestA", "techA"), "visits": ("visitA", "techA"), "rmas": ("rmaA", "vendorA"),
+        "device-alerts": ("alert", nil),
     ]
     /// Record B of resources with owners: what A's owner must never see.
     static let recordB: [String: String] = [
         "units": "unitB", "vendors": "vendorB", "vendor-contracts": "vendorContractB", "technicians": "technicianB",
-        "vehicles": "vehicleB", "stock": "stockB",
+        "vehicles": "vehicleB", "stock": "stockB", "service-requests": "requestB", "visits": "visitB", "rmas": "rmaB",
     ]
     static let roles: [String: Role] = [
         "admin": .admin, "support": .supportAgent, "dispatcher": .dispatcher, "manager": .manager,
@@ -41,6 +43,18 @@ import TruckrollTestSupport
                     let segments = route.path.split(separator: "/").map(String.init)
                     guard segments.first == "v1" else { continue }
                     if segments == ["v1", "login"] || segments == ["v1", "me"] { continue }
+                    if segments == ["v1", "me", "visits"] {
+                        for (username, role) in Self.roles {
+                            let reply = try await TestHTTP(base: base, token: fixture.tokens[username]).send("GET", "/v1/me/visits")
+                            #expect(reply.status == (role == .technician ? 200 : 403), "GET /v1/me/visits as \(username)")
+                            if role == .technician {
+                                let mine = username == "techA" ? fixture["visitA"] : fixture["visitB"]
+                                #expect(reply.items.compactMap { $0["id"] as? Int } == [mine])
+                            }
+                            checked += 1
+                        }
+                        continue
+                    }
                     let name = segments[1]
                     let resource = try #require(Registry.resource(named: name), "unclassified route \(route.method) \(route.path)")
                     let (fixtureName, owner) = try #require(Self.recordA[name], "no record A for \(name)")
@@ -51,11 +65,18 @@ import TruckrollTestSupport
                             id = try await access.createToken(forUsername: "techA", name: "spare", expiresAt: nil).0.id
                         }
                         let isItem = segments.count == 3
-                        let scope = (route.method == "GET" ? resource.access.read : resource.access.write)[role]
+                        let action = segments.count == 4 ? segments[3] : nil
+                        let rights = action != nil ? resource.transitionAccess : route.method == "GET" ? resource.access.read : resource.access.write
+                        let scope = rights[role]
                         let ownsA = owner == nil || owner == username
                         let reply: TestHTTP.Reply
                         var expected: Set<Int>
                         switch (route.method, isItem) {
+                        case ("POST", _) where action != nil:
+                            let current = try await TestHTTP(base: base, token: fixture.tokens["admin"]).send("GET", "/v1/\(name)/\(id)")
+                            reply = try await http.send("POST", "/v1/\(name)/\(id)/\(action ?? "")", json: [String: String](),
+                                                        headers: ["If-Match": current.headers["etag"] ?? ""])
+                            expected = scope == nil ? [403] : (scope == .own && !ownsA ? [404] : [422])
                         case ("GET", false):
                             reply = try await http.send("GET", "/v1/\(name)?limit=1000")
                             expected = scope == nil ? [403] : [200]
@@ -94,8 +115,8 @@ import TruckrollTestSupport
                         checked += 1
                     }
                 }
-                // 16 resources: list, read, create, update or revoke, delete (users cannot be deleted) × 8 callers.
-                #expect(checked >= 16 * 4 * 8)
+                // 20 resources: list, read, create, update or revoke, most delete, some transitions × 8 callers.
+                #expect(checked >= 20 * 4 * 8)
                 let unauthenticated = try await TestHTTP(base: base, token: nil).send("GET", "/v1/units")
                 #expect(unauthenticated.status == 401 && unauthenticated.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
             }

@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Testing
+@testable import TruckrollCommands
 import TruckrollServer
 import TruckrollStore
 import TruckrollTestSupport
@@ -131,6 +132,26 @@ import TruckrollTestSupport
             #expect(imported.status == 0 && imported.output.contains("imported 2 units"), "\(imported.output)")
             let again = try await truckroll(["import", "units", good] + db)
             #expect(again.status != 0 && again.output.contains("line 2: serial_number: \"SN-1\" is already stored"))
+        }
+    }
+}
+
+/// `make demo`'s data set loads into an empty registry, once, and its token works.
+@Suite struct DemoDataTests {
+    @Test func theDemoDataSetLoadsOnceAndItsTokenWorks() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await TestServer.withServer(database: database) { base, pool in
+                let directory = URL(fileURLWithPath: TestDatabase.migrationsDirectory).deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent("deploy/demo").path
+                let demo = DemoData(directory: directory)
+                let token = try await demo.prepare(pool: pool)
+                let again = try await demo.prepare(pool: pool)
+                #expect(token != again)
+                let units = try await TestHTTP(base: base, token: token).send("GET", "/v1/units?limit=1000")
+                #expect(units.status == 200 && units.items.count == 25)
+                let vans = try await TestHTTP(base: base, token: again).send("GET", "/v1/stock?vehicle=1")
+                #expect(vans.items.count == 2)
+            }
         }
     }
 }

@@ -55,6 +55,22 @@ struct RegistryFixture: Sendable {
         try await create("reading", "meter-readings", ["unit_id": id("unitA"), "read_at": "2026-11-01T09:00:00Z", "pages": 120_000,
                                                        "source": "device_agent"])
 
+        let transitions = TransitionStore(pool: pool)
+        for side in ["A", "B"] {
+            try await create("request\(side)", "service-requests", ["unit_id": id("unit\(side)"), "channel": "phone", "call_type": "corrective",
+                                                                 "symptom": .string("Fault on unit \(side)")])
+            _ = try await transitions.transition("service-requests", id: fixture["request\(side)"], request: ["to": "dispatch_needed"],
+                                                 expectedVersion: 1, as: .operator)
+            try await create("visit\(side)", "visits", ["service_request_id": id("request\(side)"), "technician_id": id("technician\(side)"),
+                                                      "planned_start": "2026-12-01T09:00:00Z", "planned_minutes": 60])
+            try await create("rma\(side)", "rmas", ["vendor_id": id("vendor\(side)"), "unit_id": id("unit\(side)"), "kind": "field_replaceable",
+                                                  "replacement_part_id": id("part")])
+        }
+        let alert = try await FieldWorkStore(pool: pool).receiveAlert(
+            ["source": "fleet-agent", "serial_number": "SN-A", "alert_code": "E100", "severity": "critical",
+             "occurred_at": "2026-11-30T07:00:00Z"], as: .operator)
+        fixture.ids["alert"] = alert.record.id
+
         let people: [(String, Role, JSONObject)] = [
             ("admin", .admin, [:]), ("support", .supportAgent, [:]), ("dispatcher", .dispatcher, [:]), ("manager", .manager, [:]),
             ("techA", .technician, ["technician_id": id("technicianA")]), ("techB", .technician, ["technician_id": id("technicianB")]),

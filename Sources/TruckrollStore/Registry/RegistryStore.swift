@@ -57,6 +57,11 @@ public enum RegistryError: Error, Sendable, Equatable {
     case notFound(resource: String, id: Int)
     /// The request's fields are wrong (422).
     case invalid([FieldError])
+    /// The request clashes with the state of other records (409): an overlapping booking, a call that no longer
+    /// needs a visit, too few parts in the van.
+    case conflict(FieldError)
+    /// The status cannot move there from where it is (409), with the moves that are legal.
+    case illegalTransition(from: String, to: String, allowed: [String])
     /// The row changed since the client read it (412); the current row is attached.
     case versionMismatch(current: StoredRecord)
     /// Another row already has this value (409).
@@ -154,14 +159,16 @@ public struct RegistryStore: Sendable {
         let whereClause: PGQuery = conditions.isEmpty ? "" : " WHERE " + PGQuery.joined(conditions, separator: " AND ")
         let query: PGQuery = "SELECT id, to_jsonb(v)::text FROM \(identifier: table.view) v"
             + whereClause + " ORDER BY id LIMIT \(limit + 1)"
-        let rows = try await pool.query(query)
-        var items: [String] = []
-        var lastID = 0
-        for row in rows.prefix(limit) {
-            lastID = try row.decode(Int.self, at: 0)
-            items.append(try row.decode(String.self, at: 1))
+        return try await pool.withConnection { connection in
+            let rows = try await connection.query(query)
+            var items: [String] = []
+            var lastID = 0
+            for row in rows.prefix(limit) {
+                lastID = try row.decode(Int.self, at: 0)
+                items.append(try row.decode(String.self, at: 1))
+            }
+            return RecordPage(items: try await Self.decorated(items, table: table, on: connection), nextCursor: rows.count > limit ? lastID : nil)
         }
-        return RecordPage(items: items, nextCursor: rows.count > limit ? lastID : nil)
     }
 
     static func read(_ table: RegistryTable, id: Int, scope: PGQuery?, on connection: PGConnection) async throws -> StoredRecord? {
@@ -171,7 +178,14 @@ public struct RegistryStore: Sendable {
         )
         guard let row = try rows.singleRow() else { return nil }
         let (id, version, json) = try row.decode((Int, Int, String).self)
-        return StoredRecord(id: id, version: version, json: json)
+        return StoredRecord(id: id, version: version, json: try await decorated([json], table: table, on: connection)[0])
+    }
+
+    /// Rows with the table's computed members added, when it has any.
+    static func decorated(_ rows: [String], table: RegistryTable, on connection: PGConnection) async throws -> [String] {
+        guard let decorate = table.decorate, !rows.isEmpty else { return rows }
+        let objects = try rows.map { json in try JSONDecoder().decode(JSONObject.self, from: Data(json.utf8)) }
+        return try await decorate(objects, connection).map(encoded)
     }
 
     // MARK: writing
@@ -182,14 +196,18 @@ public struct RegistryStore: Sendable {
         _ resource: String, record: JSONObject, as principal: Principal, idempotencyKey: IdempotencyKey? = nil
     ) async throws -> CreateOutcome {
         let table = Self.table(resource)
-        guard try Self.scope(of: principal, on: table, writing: true) == nil else {
-            throw RegistryError.forbidden("role \(principal.role.rawValue) may not create \(resource)")
-        }
+        let scope = try Self.scope(of: principal, on: table, writing: true)
         let errors = table.resource.validateCreate(record)
         guard errors.isEmpty else { throw RegistryError.invalid(errors) }
-        let stored = try Self.storable(record, for: table)
+        if scope != nil, !table.hooks.ownsNewRecord(principal, record) {
+            throw RegistryError.forbidden("role \(principal.role.rawValue) may create only its own \(resource)")
+        }
+        let storable = try Self.storable(record, for: table)
         return try await withIdempotency(idempotencyKey, principal: principal, table: table) { connection in
+            var stored = storable
+            try await table.hooks.prepare(&stored, principal, connection)
             let id = try await Self.insert(stored, into: table, on: connection)
+            try await table.hooks.finish(id, stored, principal, connection)
             guard let created = try await Self.read(table, id: id, scope: nil, on: connection) else {
                 throw PGError(kind: .decoding, message: "created \(resource) \(id) cannot be read back")
             }
@@ -309,17 +327,17 @@ public struct RegistryStore: Sendable {
 
     /// The columns of `record` that `table` stores directly, in field order.
     static func columns(of record: JSONObject, in table: RegistryTable) -> [String] {
-        var columns = table.columnFields.map(\.name).filter { record[$0] != nil }
-        if record["password_hash"] != nil { columns.append("password_hash") }
-        return columns
+        (table.columnFields.map(\.name) + table.derivedColumns).filter { record[$0] != nil }
     }
 
     static func encoded(_ record: some Encodable) throws -> String {
         String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
     }
 
-    static func insert(_ record: JSONObject, into table: RegistryTable, on connection: PGConnection) async throws -> Int {
-        let columns = columns(of: record, in: table)
+    static func insert(
+        _ record: JSONObject, into table: RegistryTable, on connection: PGConnection, extraColumns: [String] = []
+    ) async throws -> Int {
+        let columns = columns(of: record, in: table) + extraColumns.filter { record[$0] != nil }
         let list = PGQuery.joined(columns.map { "\(identifier: $0)" }, separator: ", ")
         let json = try encoded(record)
         let query: PGQuery = columns.isEmpty
@@ -382,6 +400,8 @@ public struct RegistryStore: Sendable {
                 throw RegistryError.stillReferenced(error.detail ?? error.message)
             case .foreignKeyViolation:
                 throw RegistryError.invalid([FieldError(field: field, message: "refers to a record that does not exist")])
+            case .exclusionViolation:
+                throw RegistryError.conflict(FieldError(field: field, message: "overlaps another booking: \(error.detail ?? error.message)"))
             case .notNullViolation:
                 throw RegistryError.invalid([FieldError(field: field, message: "must not be null")])
             default:

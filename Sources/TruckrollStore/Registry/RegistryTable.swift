@@ -19,10 +19,18 @@ struct RegistryTable: Sendable {
     let ownedRows: @Sendable (Principal) -> PGQuery?
     /// Constraint name → the field it guards, where the name does not follow `<table>_<field>_<suffix>`.
     let constraintFields: [String: String]
+    /// What a create does besides the insert.
+    let hooks: CreateHooks
+    /// Base-table columns that the server sets (hooks, password hashing), stored when a record carries them.
+    let derivedColumns: [String]
+    /// Adds computed members to rows as they are read (the clocks of a service request).
+    let decorate: (@Sendable ([JSONObject], PGConnection) async throws -> [JSONObject])?
 
     init(
         _ resourceName: String, table: String, links: [String: Link] = [:], constraintFields: [String: String] = [:],
-        ownedRows: @escaping @Sendable (Principal) -> PGQuery? = { _ in nil }
+        hooks: CreateHooks = CreateHooks(), derivedColumns: [String] = [],
+        ownedRows: @escaping @Sendable (Principal) -> PGQuery? = { _ in nil },
+        decorate: (@Sendable ([JSONObject], PGConnection) async throws -> [JSONObject])? = nil
     ) {
         guard let resource = Registry.resource(named: resourceName) else { preconditionFailure("no resource \(resourceName)") }
         self.resource = resource
@@ -30,6 +38,9 @@ struct RegistryTable: Sendable {
         self.view = "api_" + resourceName.replacingOccurrences(of: "-", with: "_")
         self.links = links
         self.constraintFields = constraintFields
+        self.hooks = hooks
+        self.derivedColumns = derivedColumns
+        self.decorate = decorate
         self.ownedRows = ownedRows
     }
 
@@ -50,7 +61,7 @@ struct RegistryTable: Sendable {
     }
 
     /// All registry tables, by resource name.
-    static let all: [String: RegistryTable] = Dictionary(uniqueKeysWithValues: [
+    static let all: [String: RegistryTable] = Dictionary(uniqueKeysWithValues: ([
         RegistryTable("customers", table: "customer"),
         RegistryTable("departments", table: "department", constraintFields: ["department_customer_id_name_key": "name"]),
         RegistryTable("sites", table: "site"),
@@ -63,7 +74,8 @@ struct RegistryTable: Sendable {
         RegistryTable("units", table: "unit", constraintFields: ["unit_manufacturer_serial_number_key": "serial_number"]) { principal in
             principal.vendorID.map { "id IN (SELECT unit_id FROM vendor_unit WHERE vendor_id = \($0))" }
         },
-        RegistryTable("meter-readings", table: "meter_reading") { principal in
+        RegistryTable("meter-readings", table: "meter_reading", hooks: MeterReadingChecks.hooks,
+                      derivedColumns: ["status", "hold_reason"]) { principal in
             principal.vendorID.map { "unit_id IN (SELECT unit_id FROM vendor_unit WHERE vendor_id = \($0))" }
         },
         RegistryTable("vendors", table: "vendor") { principal in principal.vendorID.map { "id = \($0)" } },
@@ -84,13 +96,23 @@ struct RegistryTable: Sendable {
         RegistryTable("stock", table: "stock_item", constraintFields: ["stock_item_part_id_key": "part_id"]) { principal in
             principal.technicianID.map { "vehicle_id IN (SELECT id FROM vehicle WHERE technician_id = \($0))" }
         },
-        RegistryTable("users", table: "app_user") { principal in "id = \(principal.userID)" },
+        RegistryTable("users", table: "app_user", derivedColumns: ["password_hash"]) { principal in "id = \(principal.userID)" },
         RegistryTable("tokens", table: "api_token") { principal in "user_id = \(principal.userID)" },
-    ].map { ($0.resource.name, $0) })
+    ] + operationTables).map { ($0.resource.name, $0) })
 }
 
 extension String {
     fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
+}
+
+/// What a create does besides inserting the row, inside the same transaction.
+struct CreateHooks: Sendable {
+    /// Completes the record before it is stored (derived fields); throws a ``RegistryError`` to refuse it.
+    var prepare: @Sendable (inout JSONObject, Principal, PGConnection) async throws -> Void = { _, _, _ in }
+    /// Runs after the insert with the new id: events, effects on other rows.
+    var finish: @Sendable (Int, JSONObject, Principal, PGConnection) async throws -> Void = { _, _, _, _ in }
+    /// Whether a caller whose write scope is `.own` owns the record it creates.
+    var ownsNewRecord: @Sendable (Principal, JSONObject) -> Bool = { _, _ in false }
 }

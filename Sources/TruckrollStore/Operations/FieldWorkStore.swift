@@ -1,0 +1,186 @@
+import FoundationEssentials
+import LibPQ
+import TruckrollDomain
+
+/// What happens in the field: parts fitted from the van, and alerts from monitored devices.
+public struct FieldWorkStore: Sendable {
+    let pool: PGPool
+
+    public init(pool: PGPool) {
+        self.pool = pool
+    }
+
+    /// Records a part fitted on a visit, taking it from the technician's van in the same transaction.
+    /// The van's stock never goes below zero, whatever runs at the same time: the decrement is conditional.
+    /// The visit's version moves on, so a blind retry with the same `If-Match` is refused instead of taking the
+    /// part twice.
+    /// - Parameters:
+    ///   - expectedVersion: The visit's version from `If-Match`.
+    ///   - request: `part_id` and `quantity` (default 1).
+    /// - Returns: What was taken and the stock left in the van.
+    /// - Throws: ``RegistryError``: `notFound` (not the caller's visit), `versionMismatch`, `invalid`,
+    ///   `conflict` (visit not on site, no van, too few in the van).
+    public func usePart(visitID: Int, request: JSONObject, expectedVersion: Int, as principal: Principal) async throws -> JSONObject {
+        let table = RegistryStore.table("visits")
+        let scope: PGQuery?
+        switch table.resource.transitionAccess[principal.role] {
+        case nil: throw RegistryError.forbidden("role \(principal.role.rawValue) may not record parts on visits")
+        case .all?: scope = nil
+        case .own?: scope = table.ownedRows(principal) ?? "false"
+        }
+        return try await pool.withTransaction { connection in
+            let current = try await RegistryStore.lockForWrite(table, id: visitID, scope: scope, expectedVersion: expectedVersion, on: connection)
+            var errors: [FieldError] = []
+            for key in request.keys.sorted() where !["part_id", "quantity"].contains(key) {
+                errors.append(FieldError(field: key, message: "is not a field of a part use"))
+            }
+            if let value = request["part_id"] { errors += FieldType.reference(to: "parts").problems(with: value, at: "part_id") } else {
+                errors.append(FieldError(field: "part_id", message: "is required"))
+            }
+            if let value = request["quantity"] { errors += FieldType.integer(1...1000).problems(with: value, at: "quantity") }
+            guard errors.isEmpty, let partID = request["part_id"]?.integerValue else { throw RegistryError.invalid(errors) }
+            let quantity = request["quantity"]?.integerValue ?? 1
+            let visit = try decodeObject(current.json)
+            let status = visit["status"]?.stringValue ?? ""
+            let technicianID = visit["technician_id"]?.integerValue ?? 0
+            guard status == "on_site" || status == "completed" || status == "incomplete" else {
+                throw RegistryError.conflict(FieldError(field: "visit", message: "parts are recorded on site or after the visit, not while it is \(status)"))
+            }
+            let vans = try await connection.query("SELECT id FROM vehicle WHERE technician_id = \(technicianID)")
+            guard let vehicleID = try vans.first?.decode(Int.self, at: 0) else {
+                throw RegistryError.conflict(FieldError(field: "visit", message: "the technician has no van to take parts from"))
+            }
+            let taken = try await connection.query("""
+                UPDATE stock_item SET quantity = quantity - \(quantity)
+                WHERE vehicle_id = \(vehicleID) AND part_id = \(partID) AND quantity >= \(quantity) RETURNING quantity
+                """)
+            guard let left = try taken.first?.decode(Int.self, at: 0) else {
+                let onHand = try await connection.query("SELECT quantity FROM stock_item WHERE vehicle_id = \(vehicleID) AND part_id = \(partID)")
+                let count = try onHand.first?.decode(Int.self, at: 0) ?? 0
+                throw RegistryError.conflict(FieldError(field: "quantity", message: "the van holds \(count) of part \(partID), \(quantity) needed"))
+            }
+            try await connection.execute("UPDATE visit SET updated_at = now() WHERE id = \(visitID)")
+            try await connection.execute("""
+                INSERT INTO visit_part (visit_id, part_id, quantity, vehicle_id, unit_cost)
+                SELECT \(visitID), id, \(quantity), \(vehicleID), unit_cost FROM part WHERE id = \(partID)
+                """)
+            try await EventLog.append("visit", id: visitID, kind: "part_used",
+                                      data: ["part_id": .number(Double(partID)), "quantity": .number(Double(quantity)),
+                                             "vehicle_id": .number(Double(vehicleID)), "left_in_van": .number(Double(left))],
+                                      by: principal, on: connection)
+            return ["visit_id": .number(Double(visitID)), "part_id": .number(Double(partID)), "quantity": .number(Double(quantity)),
+                    "vehicle_id": .number(Double(vehicleID)), "left_in_van": .number(Double(left))]
+        }
+    }
+
+    /// What receiving an alert did, and whether it was a repeated delivery.
+    public struct AlertOutcome: Sendable {
+        public let record: StoredRecord
+        /// The same alert (source, serial, code, time) was received before; nothing new was done.
+        public let isRepeat: Bool
+    }
+
+    /// Receives an alert from a monitoring tool: opens a call for the unit, joins the open call for the same unit
+    /// and code, or closes the episode when the alert clears; an unknown serial number is kept for review; the
+    /// same code does not open another call until it has cleared; a repeated delivery changes nothing.
+    public func receiveAlert(_ alert: JSONObject, as principal: Principal) async throws -> AlertOutcome {
+        let table = RegistryStore.table("device-alerts")
+        _ = try RegistryStore.scope(of: principal, on: table, writing: true)
+        let errors = table.resource.validateCreate(alert)
+        guard errors.isEmpty, let source = alert["source"]?.stringValue, let serial = alert["serial_number"]?.stringValue,
+              let code = alert["alert_code"]?.stringValue, let severity = alert["severity"]?.stringValue,
+              let occurredAt = alert["occurred_at"]?.stringValue.flatMap(Timestamp.parse)
+        else { throw RegistryError.invalid(errors) }
+        // Two alerts for the same unit and code racing to open a call: the partial unique index lets one win; the
+        // other retries and joins it.
+        for attempt in 1...3 {
+            do {
+                return try await pool.withTransaction { connection in
+                    let inserted = try await connection.query("""
+                        INSERT INTO device_alert (source, serial_number, alert_code, severity, occurred_at, outcome)
+                        VALUES (\(source), \(serial), \(code), \(severity), \(occurredAt), 'recorded')
+                        ON CONFLICT ON CONSTRAINT device_alert_delivery_key DO NOTHING RETURNING id
+                        """)
+                    guard let alertID = try inserted.first?.decode(Int.self, at: 0) else {
+                        let existing = try await connection.query("""
+                            SELECT id FROM device_alert WHERE source = \(source) AND serial_number = \(serial)
+                                AND alert_code = \(code) AND occurred_at = \(occurredAt)
+                            """)
+                        let id = try existing[0].decode(Int.self, at: 0)
+                        guard let record = try await RegistryStore.read(table, id: id, scope: nil, on: connection) else {
+                            throw RegistryError.notFound(resource: "device-alerts", id: id)
+                        }
+                        return AlertOutcome(record: record, isRepeat: true)
+                    }
+                    try await handle(alertID: alertID, serial: serial, code: code, severity: severity, occurredAt: occurredAt,
+                                     by: principal, on: connection)
+                    guard let record = try await RegistryStore.read(table, id: alertID, scope: nil, on: connection) else {
+                        throw RegistryError.notFound(resource: "device-alerts", id: alertID)
+                    }
+                    return AlertOutcome(record: record, isRepeat: false)
+                }
+            } catch let error as PGError where error.isUniqueViolation && error.constraint == "service_request_open_alert_key" && attempt < 3 {
+                continue
+            }
+        }
+        throw RegistryError.conflict(FieldError(field: "serial_number", message: "could not settle the alert; retry"))
+    }
+
+    private func handle(
+        alertID: Int, serial: String, code: String, severity: String, occurredAt: Date, by principal: Principal,
+        on connection: PGConnection
+    ) async throws {
+        let units = try await connection.query("SELECT id FROM unit WHERE serial_number = \(serial) AND status <> 'retired'")
+        guard units.count == 1, let unitID = try units.first?.decode(Int.self, at: 0) else {
+            try await setOutcome(alertID, "unknown_unit", unitID: nil, requestID: nil, on: connection)
+            return
+        }
+        let open = try await connection.query("""
+            SELECT id FROM service_request WHERE unit_id = \(unitID) AND alert_code = \(code)
+                AND status NOT IN ('resolved', 'resolved_remotely', 'closed')
+            """)
+        let openID = try open.first?.decode(Int.self, at: 0)
+        if severity == "cleared" {
+            try await setOutcome(alertID, "cleared", unitID: unitID, requestID: openID, on: connection)
+            if let openID {
+                try await EventLog.append("service_request", id: openID, kind: "alert_cleared", data: ["alert_code": .string(code)],
+                                          by: principal, on: connection)
+            }
+            return
+        }
+        if let openID {
+            try await setOutcome(alertID, "attached", unitID: unitID, requestID: openID, on: connection)
+            return
+        }
+        guard severity != "info", try await !awaitingClear(unitID: unitID, code: code, before: alertID, on: connection) else {
+            try await setOutcome(alertID, "recorded", unitID: unitID, requestID: nil, on: connection)
+            return
+        }
+        var request: JSONObject = ["unit_id": .number(Double(unitID)), "channel": "device_alert", "call_type": "corrective",
+                                   "symptom": .string("Device alert \(code) (\(severity))"), "reported_at": .string(Timestamp.format(occurredAt)),
+                                   "unit_down": .bool(severity == "critical")]
+        let requests = RegistryStore.table("service-requests")
+        try await requests.hooks.prepare(&request, principal, connection)
+        request["alert_code"] = .string(code)
+        let requestID = try await RegistryStore.insert(request, into: requests, on: connection, extraColumns: ["alert_code"])
+        try await requests.hooks.finish(requestID, request, principal, connection)
+        try await setOutcome(alertID, "opened", unitID: unitID, requestID: requestID, on: connection)
+    }
+
+    /// Whether an earlier episode of this code on this unit ended with its call resolved but the alert never
+    /// cleared: the device still reports the same fault, and a new call would duplicate the resolved one.
+    private func awaitingClear(unitID: Int, code: String, before alertID: Int, on connection: PGConnection) async throws -> Bool {
+        let rows = try await connection.query("""
+            SELECT outcome FROM device_alert WHERE unit_id = \(unitID) AND alert_code = \(code) AND id < \(alertID)
+                AND outcome IN ('opened', 'cleared')
+            ORDER BY id DESC LIMIT 1
+            """)
+        return try rows.first?.decode(String.self, at: 0) == "opened"
+    }
+
+    private func setOutcome(_ alertID: Int, _ outcome: String, unitID: Int?, requestID: Int?, on connection: PGConnection) async throws {
+        try await connection.execute("""
+            UPDATE device_alert SET outcome = \(outcome), unit_id = \(unitID), service_request_id = \(requestID) WHERE id = \(alertID)
+            """)
+    }
+}

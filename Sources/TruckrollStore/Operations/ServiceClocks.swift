@@ -1,0 +1,123 @@
+import FoundationEssentials
+import LibPQ
+import TruckrollDomain
+
+/// The clocks of service requests, computed when they are read: downtime, the customer's response and restore
+/// SLA clocks in the contract's coverage calendar (paused while the customer is the one holding things up), and
+/// the vendor's replacement commitment for each open RMA, with a warning when the vendor's part will arrive after
+/// the restore is due.
+enum ServiceClocks {
+    /// Adds a `clocks` object to each request row, at `now`.
+    static func decorate(_ rows: [JSONObject], now: Date, on connection: PGConnection) async throws -> [JSONObject] {
+        let ids = rows.compactMap { $0["id"]?.integerValue }
+        guard !ids.isEmpty else { return rows }
+        let contractIDs = Array(Set(rows.compactMap { $0["contract_id"]?.integerValue }))
+        var contracts: [Int: (coverage: JSONValue, targets: JSONValue)] = [:]
+        for row in try await connection.query("SELECT id, coverage::text, targets::text FROM service_contract WHERE id = ANY(\(contractIDs))") {
+            let (id, coverage, targets) = try row.decode((Int, String, String).self)
+            contracts[id] = (JSONValue(parsing: coverage) ?? .null, JSONValue(parsing: targets) ?? .null)
+        }
+        let pauses = try await customerPauses(ids, now: now, on: connection)
+        let vendorWaits = try await openRMAs(ids, on: connection)
+        return rows.map { row in
+            var row = row
+            row["clocks"] = .object(clocks(for: row, contract: row["contract_id"]?.integerValue.flatMap { contracts[$0] },
+                                           pauses: pauses[row["id"]?.integerValue ?? 0] ?? [],
+                                           rmas: vendorWaits[row["id"]?.integerValue ?? 0] ?? [], now: now))
+            return row
+        }
+    }
+
+    static func clocks(
+        for row: JSONObject, contract: (coverage: JSONValue, targets: JSONValue)?, pauses: [DateInterval], rmas: [VendorWait], now: Date
+    ) -> JSONObject {
+        let reportedAt = row["reported_at"]?.stringValue.flatMap(Timestamp.parse) ?? now
+        let restoredAt = row["restored_at"]?.stringValue.flatMap(Timestamp.parse)
+        let firstOnSite = row["first_on_site_at"]?.stringValue.flatMap(Timestamp.parse)
+        var clocks: JSONObject = [
+            "downtime_minutes": .number(((restoredAt ?? now).timeIntervalSince(reportedAt) / 60).rounded()),
+            "paused_minutes": .number((pauses.reduce(0) { $0 + $1.duration } / 60).rounded()),
+            "response": .null, "restore": .null,
+        ]
+        var warnings: [JSONValue] = []
+        var restoreDue: Date?
+        if let contract, let calendar = CoverageCalendar(coverage: contract.coverage, timeZoneIdentifier: row["site_time_zone"]?.stringValue ?? "UTC"),
+           case .object(let targets) = contract.targets, let priority = row["priority"]?.stringValue,
+           case .object(let target)? = targets[priority] {
+            for (name, key, stoppedAt) in [("response", "response_minutes", firstOnSite ?? restoredAt), ("restore", "restore_minutes", restoredAt)] {
+                guard let minutes = target[key]?.integerValue else { continue }
+                let clock = SLAClock.evaluate(calendar: calendar, start: reportedAt, targetMinutes: minutes, pauses: pauses,
+                                              stoppedAt: stoppedAt, now: now)
+                clocks[name] = .object([
+                    "target_minutes": .number(Double(minutes)), "due": .string(Timestamp.format(clock.due)),
+                    "met_at": clock.stoppedAt.map { .string(Timestamp.format($0)) } ?? .null,
+                    "remaining_minutes": .number(clock.remainingCoveredMinutes.rounded()),
+                    "breached": .bool(clock.isBreached), "at_risk": .bool(clock.isAtRisk),
+                ])
+                if name == "restore", restoredAt == nil { restoreDue = clock.due }
+            }
+        }
+        clocks["vendor"] = .array(rmas.map { wait in
+            var vendor: JSONObject = ["rma_id": .number(Double(wait.rmaID)), "eta": wait.eta.map { .string(Timestamp.format($0)) } ?? .null, "due": .null]
+            if let hours = wait.replacementHours, let calendar = wait.calendar {
+                let due = calendar.due(after: wait.requestedAt, coveredMinutes: Int((hours * 60).rounded()))
+                vendor["due"] = .string(Timestamp.format(due))
+                vendor["late"] = .bool((wait.eta ?? now) > due)
+            }
+            if let eta = wait.eta, let restoreDue, eta > restoreDue {
+                warnings.append(.string("RMA \(wait.rmaID): the part arrives \(Timestamp.format(eta)), after the restore is due \(Timestamp.format(restoreDue))"))
+            }
+            return .object(vendor)
+        })
+        clocks["warnings"] = .array(warnings)
+        return clocks
+    }
+
+    /// Intervals each request spent on hold for the customer (waiting for the customer, site closed).
+    static func customerPauses(_ ids: [Int], now: Date, on connection: PGConnection) async throws -> [Int: [DateInterval]] {
+        let rows = try await connection.query("""
+            SELECT entity_id, at, from_status, to_status, data->>'hold_code' FROM event
+            WHERE entity = 'service_request' AND entity_id = ANY(\(ids)) AND (to_status = 'on_hold' OR from_status = 'on_hold')
+            ORDER BY entity_id, id
+            """)
+        var pauses: [Int: [DateInterval]] = [:]
+        var openSince: [Int: Date] = [:]
+        for row in rows {
+            let (id, at, from, to, holdCode) = try row.decode((Int, Date, String?, String?, String?).self)
+            if from == "on_hold", let start = openSince.removeValue(forKey: id) {
+                pauses[id, default: []].append(DateInterval(start: start, end: max(start, at)))
+            }
+            if to == "on_hold", let holdCode, ServiceRequestRules.pausingHoldCodes.contains(holdCode) {
+                openSince[id] = at
+            }
+        }
+        for (id, start) in openSince { pauses[id, default: []].append(DateInterval(start: start, end: max(start, now))) }
+        return pauses
+    }
+
+    /// An open RMA a request waits on, with the vendor's commitment.
+    struct VendorWait {
+        let rmaID: Int
+        let requestedAt: Date
+        let eta: Date?
+        let replacementHours: Double?
+        let calendar: CoverageCalendar?
+    }
+
+    static func openRMAs(_ ids: [Int], on connection: PGConnection) async throws -> [Int: [VendorWait]] {
+        let rows = try await connection.query("""
+            SELECT a.service_request_id, a.id, a.created_at, a.eta, c.replacement_business_hours::float8, v.business_hours::text, v.time_zone
+            FROM rma a JOIN vendor v ON v.id = a.vendor_id LEFT JOIN vendor_contract c ON c.id = a.vendor_contract_id
+            WHERE a.service_request_id = ANY(\(ids)) AND a.status IN ('requested', 'approved', 'shipped')
+            ORDER BY a.id
+            """)
+        var waits: [Int: [VendorWait]] = [:]
+        for row in rows {
+            let (requestID, rmaID, createdAt, eta, hours, businessHours, timeZone) =
+                try row.decode((Int, Int, Date, Date?, Double?, String, String).self)
+            let calendar = JSONValue(parsing: businessHours).flatMap { CoverageCalendar(businessHours: $0, timeZoneIdentifier: timeZone) }
+            waits[requestID, default: []].append(VendorWait(rmaID: rmaID, requestedAt: createdAt, eta: eta, replacementHours: hours, calendar: calendar))
+        }
+        return waits
+    }
+}
