@@ -72,6 +72,17 @@ public enum OpenAPIDocument {
             responses: ["201": jsonResponse("What was taken and what is left in the van", schema: .object(["type": "object"])),
                         "409": problemResponse("Not on site, no van, or too few in the van"), "412": problemResponse("Stale If-Match")]
         )])
+        paths["/v1/stock/transfers"] = .object(["post": operation(
+            "Move parts between a depot and a van", tag: "stock",
+            body: .object(["type": "object", "additionalProperties": false, "required": ["part_id", "quantity"], "properties": .object([
+                "part_id": .object(["type": "integer", "minimum": 1]), "quantity": .object(["type": "integer", "minimum": 1]),
+                "from_vehicle_id": .object(["type": "integer", "minimum": 1]), "from_depot_id": .object(["type": "integer", "minimum": 1]),
+                "to_vehicle_id": .object(["type": "integer", "minimum": 1]), "to_depot_id": .object(["type": "integer", "minimum": 1]),
+                "reason": .object(["type": "string", "maxLength": 500]),
+            ])]),
+            responses: ["201": jsonResponse("Quantities left at the source and now at the destination", schema: .object(["type": "object"])),
+                        "409": problemResponse("Too few at the source")]
+        )])
         paths["/v1/me/visits"] = .object(["get": operation("The calling technician's visits still to do, in planned order", tag: "visits",
             responses: ["200": jsonResponse("Visits", schema: .object(["type": "object", "properties": .object([
                 "items": .object(["type": "array", "items": ref("Visit")])])]))])])

@@ -51,6 +51,12 @@ public struct RegistryController: Sendable {
             }
         }
         group.post("visits/:id/parts") { request, context in try await usePart(request: request, context: context) }
+        group.post("stock/transfers") { request, context in
+            let principal = try context.requirePrincipal()
+            let body = try await jsonObject(request, context: context)
+            let moved = try await registryCall { try await fieldWork.transferStock(body, as: principal) }
+            return jsonResponse(status: .created, body: String(decoding: try JSONEncoder().encode(moved), as: UTF8.self))
+        }
         group.get("me/visits") { request, context in try await myVisits(request: request, context: context) }
         group.get("me") { _, context in
             let principal = try context.requirePrincipal()
@@ -155,7 +161,8 @@ public struct RegistryController: Sendable {
         return response
     }
 
-    /// The calling technician's visits still to do, in planned order.
+    /// The calling technician's visits still to do, in planned order, each with the unit's last calls and the
+    /// parts to bring.
     func myVisits(request: Request, context: Context) async throws -> Response {
         let principal = try context.requirePrincipal()
         guard let technicianID = principal.technicianID else {
@@ -164,13 +171,15 @@ public struct RegistryController: Sendable {
         let page = try await registryCall {
             try await store.list("visits", filters: ["technician": String(technicianID)], after: nil, limit: 1000, as: principal)
         }
-        let open = try page.items.compactMap { json -> (String, String)? in
+        let open = try page.items.compactMap { json -> JSONObject? in
             guard case .object(let visit) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)),
                   let status = visit["status"]?.stringValue, ["planned", "dispatched", "en_route", "on_site"].contains(status)
             else { return nil }
-            return (visit["planned_start"]?.stringValue ?? "", json)
-        }.sorted { $0.0 < $1.0 }.map(\.1)
-        return jsonResponse(status: .ok, body: "{\"items\":[" + open.joined(separator: ",") + "],\"next_cursor\":null}")
+            return visit
+        }.sorted { ($0["planned_start"]?.stringValue ?? "") < ($1["planned_start"]?.stringValue ?? "") }
+        let briefed = try await fieldWork.briefing(for: open, technicianID: technicianID)
+        let body: JSONValue = ["items": .array(briefed.map(JSONValue.object)), "next_cursor": .null]
+        return jsonResponse(status: .ok, body: String(decoding: try JSONEncoder().encode(body), as: UTF8.self))
     }
 
     func createToken(request: Request, context: Context) async throws -> Response {

@@ -139,6 +139,14 @@ struct JobsCommand: AsyncParsableCommand {
             let visits = try await client.client().all("v1/me/visits", query: [])
             if json { Output.json(.array(visits.map(JSONValue.object))) } else {
                 Output.table(visits, columns: ["id", "planned_start", "status", "priority", "site_address", "serial_number", "model_name", "symptom"])
+                for visit in visits {
+                    guard case .array(let parts)? = visit["parts_to_bring"], !parts.isEmpty else { continue }
+                    let list = parts.compactMap { part -> String? in
+                        guard case .object(let part) = part else { return nil }
+                        return "\(Output.text(part["part_number"])) (\(Output.text(part["in_van"])) in van)"
+                    }
+                    print("visit \(Output.text(visit["id"])): bring \(list.joined(separator: ", "))")
+                }
             }
         }
     }

@@ -86,6 +86,13 @@ public struct Resource: Sendable {
     }
 }
 
+extension Resource {
+    /// Checks an object against ad-hoc fields (the body of an action such as a stock transfer).
+    public static func validateAction(_ object: JSONObject, fields: [Field]) -> [FieldError] {
+        TruckrollDomain.validate(object, against: fields, path: "", isCreate: true)
+    }
+}
+
 /// Every problem with a record.
 public struct ValidationFailure: Error, Sendable, Equatable {
     public let errors: [FieldError]

@@ -43,6 +43,14 @@ import TruckrollTestSupport
                     let segments = route.path.split(separator: "/").map(String.init)
                     guard segments.first == "v1" else { continue }
                     if segments == ["v1", "login"] || segments == ["v1", "me"] { continue }
+                    if segments == ["v1", "stock", "transfers"] {
+                        for (username, role) in Self.roles {
+                            let reply = try await TestHTTP(base: base, token: fixture.tokens[username]).send("POST", "/v1/stock/transfers", json: [String: String]())
+                            #expect(reply.status == ([.admin, .dispatcher, .technician].contains(role) ? 422 : 403), "POST /v1/stock/transfers as \(username)")
+                            checked += 1
+                        }
+                        continue
+                    }
                     if segments == ["v1", "me", "visits"] {
                         for (username, role) in Self.roles {
                             let reply = try await TestHTTP(base: base, token: fixture.tokens[username]).send("GET", "/v1/me/visits")

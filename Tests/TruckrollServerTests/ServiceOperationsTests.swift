@@ -298,4 +298,65 @@ import TruckrollTestSupport
             #expect(warnings.count == 1 && warnings[0].contains("after the restore is due"), "\(warnings)")
         }
     }
+
+    @Test func stockTransfersAndTheTechniciansBriefing() async throws {
+        try await withOperations { http, fixture, pool in
+            let depotStock = try await http.send("POST", "/v1/stock", json: ["depot_id": fixture["depot"], "part_id": fixture["part"], "quantity": 4])
+            #expect(depotStock.status == 201)
+            let techA = http.with(token: fixture.tokens["techA"])
+            let pickUp = try await techA.send("POST", "/v1/stock/transfers", json: [
+                "part_id": fixture["part"], "quantity": 3, "from_depot_id": fixture["depot"], "to_vehicle_id": fixture["vehicleA"],
+                "reason": "pick-up for tomorrow"])
+            #expect(pickUp.status == 201 && pickUp.object["left_at_source"] as? Int == 1 && pickUp.object["now_at_destination"] as? Int == 5)
+            let othersVan = try await techA.send("POST", "/v1/stock/transfers", json: [
+                "part_id": fixture["part"], "quantity": 1, "from_depot_id": fixture["depot"], "to_vehicle_id": fixture["vehicleB"]])
+            #expect(othersVan.status == 403)
+            let tooMany = try await http.send("POST", "/v1/stock/transfers", json: [
+                "part_id": fixture["part"], "quantity": 2, "from_depot_id": fixture["depot"], "to_vehicle_id": fixture["vehicleB"]])
+            #expect(tooMany.status == 409 && tooMany.fieldsAtFault == ["quantity"])
+            let both = try await http.send("POST", "/v1/stock/transfers", json: [
+                "part_id": fixture["part"], "quantity": 1, "from_depot_id": fixture["depot"], "from_vehicle_id": fixture["vehicleA"],
+                "to_vehicle_id": fixture["vehicleB"]])
+            #expect(both.status == 422 && both.fieldsAtFault == ["from_vehicle_id"])
+            #expect(try await Self.count(pool, "SELECT count(*) FROM event WHERE entity = 'stock_item' AND kind = 'transfer'") == 1)
+
+            let model = try await http.with(token: fixture.tokens["admin"]).send("GET", "/v1/equipment-models/\(fixture["model"])")
+            _ = try await http.with(token: fixture.tokens["admin"]).send("PATCH", "/v1/equipment-models/\(fixture["model"])",
+                json: ["common_part_ids": [fixture["part"]]], headers: ["If-Match": model.headers["etag"] ?? ""])
+            let jobs = try await techA.send("GET", "/v1/me/visits")
+            let job = try #require(jobs.items.first)
+            let parts = try #require(job["parts_to_bring"] as? [[String: Any]])
+            #expect(parts.count == 1 && parts[0]["part_number"] as? String == "FUSER-1" && parts[0]["in_van"] as? Int == 5)
+            let history = try #require(job["unit_history"] as? [[String: Any]])
+            #expect(history.contains { ($0["symptom"] as? String)?.contains("E100") == true }, "the alert's call is in the unit's history")
+            #expect(!history.contains { $0["id"] as? Int == fixture["requestA"] }, "the visit's own call is not its history")
+        }
+    }
+
+    @Test func waitingForTheCustomerPausesTheClocks() async throws {
+        try await withOperations { http, fixture, pool in
+            let call = try await http.send("POST", "/v1/service-requests", json: [
+                "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Streaks",
+                "reported_at": "2026-12-04T15:00:00Z"])
+            let id = try #require(call.object["id"] as? Int)
+            // On hold for the customer for the whole of Monday 7 December (08:00–17:00 Paris): a day later due.
+            try await pool.query("""
+                INSERT INTO event (actor, entity, entity_id, kind, from_status, to_status, data, at) VALUES
+                    ('test', 'service_request', \(id), 'status_changed', 'triage', 'on_hold', '{"hold_code": "waiting_for_customer"}', '2026-12-07T07:00:00Z'),
+                    ('test', 'service_request', \(id), 'status_changed', 'on_hold', 'dispatch_needed', NULL, '2026-12-07T16:00:00Z')
+                """)
+            let paused = try await http.send("GET", "/v1/service-requests/\(id)")
+            let clocks = try #require(paused.object["clocks"] as? [String: Any])
+            #expect((clocks["response"] as? [String: Any])?["due"] as? String == "2026-12-09T13:00:00.000Z")
+            #expect(clocks["paused_minutes"] as? Int == 540)
+            // Waiting for parts does not stop the customer's clock.
+            try await pool.query("""
+                INSERT INTO event (actor, entity, entity_id, kind, from_status, to_status, data, at) VALUES
+                    ('test', 'service_request', \(id), 'status_changed', 'dispatch_needed', 'on_hold', '{"hold_code": "waiting_for_parts"}', '2026-12-08T07:00:00Z'),
+                    ('test', 'service_request', \(id), 'status_changed', 'on_hold', 'dispatch_needed', NULL, '2026-12-08T16:00:00Z')
+                """)
+            let parts = try await http.send("GET", "/v1/service-requests/\(id)")
+            #expect(((parts.object["clocks"] as? [String: Any])?["response"] as? [String: Any])?["due"] as? String == "2026-12-09T13:00:00.000Z")
+        }
+    }
 }

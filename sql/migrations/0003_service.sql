@@ -176,7 +176,7 @@ CREATE TABLE event (
     at timestamptz NOT NULL DEFAULT now(),
     actor_user_id bigint,
     actor text NOT NULL,
-    entity text NOT NULL CHECK (entity IN ('service_request', 'visit', 'rma', 'device_alert')),
+    entity text NOT NULL CHECK (entity IN ('service_request', 'visit', 'rma', 'device_alert', 'stock_item')),
     entity_id bigint NOT NULL,
     kind text NOT NULL,
     from_status text,

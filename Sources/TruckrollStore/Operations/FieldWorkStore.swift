@@ -73,6 +73,114 @@ public struct FieldWorkStore: Sendable {
         }
     }
 
+    /// Moves parts between a depot and a van (or two vans, two depots) in one transaction: the source never goes
+    /// below zero, the destination's stock row is created when it has none.
+    /// - Parameter request: `part_id`, `quantity`, one of `from_vehicle_id`/`from_depot_id`, one of
+    ///   `to_vehicle_id`/`to_depot_id`, optional `reason`.
+    /// - Returns: The quantities left at the source and now at the destination.
+    /// - Throws: ``RegistryError``: `forbidden` (a technician moving stock that is not to or from their van),
+    ///   `invalid`, `conflict` (too few at the source).
+    public func transferStock(_ request: JSONObject, as principal: Principal) async throws -> JSONObject {
+        let fields = [
+            Field("part_id", .reference(to: "parts"), required: true, "The part."),
+            Field("quantity", .integer(1...100_000), required: true, "How many."),
+            Field("from_vehicle_id", .reference(to: "vehicles"), "Source van."),
+            Field("from_depot_id", .reference(to: "depots"), "Source depot."),
+            Field("to_vehicle_id", .reference(to: "vehicles"), "Destination van."),
+            Field("to_depot_id", .reference(to: "depots"), "Destination depot."),
+            Field("reason", .text(maxLength: 500), "Why (pick-up for visit 42, restock, return)."),
+        ]
+        guard [.admin, .dispatcher, .technician].contains(principal.role) else {
+            throw RegistryError.forbidden("role \(principal.role.rawValue) may not move stock")
+        }
+        var errors = Resource.validateAction(request, fields: fields)
+        let from = (request["from_vehicle_id"]?.integerValue, request["from_depot_id"]?.integerValue)
+        let to = (request["to_vehicle_id"]?.integerValue, request["to_depot_id"]?.integerValue)
+        if (from.0 == nil) == (from.1 == nil) { errors.append(FieldError(field: "from_vehicle_id", message: "give exactly one of from_vehicle_id and from_depot_id")) }
+        if (to.0 == nil) == (to.1 == nil) { errors.append(FieldError(field: "to_vehicle_id", message: "give exactly one of to_vehicle_id and to_depot_id")) }
+        if errors.isEmpty, from.0 == to.0, from.1 == to.1 { errors.append(FieldError(field: "to_vehicle_id", message: "is where the parts already are")) }
+        guard errors.isEmpty, let partID = request["part_id"]?.integerValue, let quantity = request["quantity"]?.integerValue else {
+            throw RegistryError.invalid(errors)
+        }
+        if principal.role == .technician {
+            let vans = try await pool.query("SELECT id FROM vehicle WHERE technician_id = \(principal.technicianID ?? 0)")
+            let own = try vans.first?.decode(Int.self, at: 0)
+            guard own != nil, from.0 == own || to.0 == own else {
+                throw RegistryError.forbidden("technicians move parts only to or from their own van")
+            }
+        }
+        return try await RegistryStore(pool: pool).translatingErrors(for: RegistryStore.table("stock")) {
+            try await pool.withTransaction { connection in
+                let taken = try await connection.query("""
+                    UPDATE stock_item SET quantity = quantity - \(quantity)
+                    WHERE vehicle_id IS NOT DISTINCT FROM \(from.0) AND depot_id IS NOT DISTINCT FROM \(from.1) AND part_id = \(partID)
+                        AND quantity >= \(quantity)
+                    RETURNING id, quantity
+                    """)
+                guard let source = taken.first else {
+                    let held = try await connection.query("""
+                        SELECT quantity FROM stock_item
+                        WHERE vehicle_id IS NOT DISTINCT FROM \(from.0) AND depot_id IS NOT DISTINCT FROM \(from.1) AND part_id = \(partID)
+                        """)
+                    let count = try held.first?.decode(Int.self, at: 0) ?? 0
+                    throw RegistryError.conflict(FieldError(field: "quantity", message: "the source holds \(count) of part \(partID), \(quantity) asked"))
+                }
+                let (sourceID, left) = try source.decode((Int, Int).self)
+                let added = try await connection.query("""
+                    INSERT INTO stock_item (vehicle_id, depot_id, part_id, quantity) VALUES (\(to.0), \(to.1), \(partID), \(quantity))
+                    ON CONFLICT ON CONSTRAINT stock_item_part_id_key DO UPDATE SET quantity = stock_item.quantity + EXCLUDED.quantity
+                    RETURNING id, quantity
+                    """)
+                let (destinationID, now) = try added[0].decode((Int, Int).self)
+                let data: JSONObject = ["part_id": .number(Double(partID)), "quantity": .number(Double(quantity)),
+                                        "from_stock_item_id": .number(Double(sourceID)), "to_stock_item_id": .number(Double(destinationID))]
+                try await EventLog.append("stock_item", id: destinationID, kind: "transfer", reason: request["reason"]?.stringValue,
+                                          data: data, by: principal, on: connection)
+                return data.merging(["left_at_source": .number(Double(left)), "now_at_destination": .number(Double(now))]) { $1 }
+            }
+        }
+    }
+
+    /// What a technician needs to know before a visit: the unit's last calls, and the parts its model commonly
+    /// needs with how many are in their van (the "bring these" list).
+    public func briefing(for visits: [JSONObject], technicianID: Int) async throws -> [JSONObject] {
+        let unitIDs = Array(Set(visits.compactMap { $0["unit_id"]?.integerValue }))
+        var history: [Int: [JSONValue]] = [:]
+        for row in try await pool.query("""
+            SELECT unit_id, id, reported_at, symptom, status, resolution_code FROM (
+                SELECT r.*, row_number() OVER (PARTITION BY unit_id ORDER BY reported_at DESC) AS rank
+                FROM service_request r WHERE unit_id = ANY(\(unitIDs))) recent
+            WHERE rank <= 4 ORDER BY unit_id, reported_at DESC
+            """) {
+            let (unitID, id, reportedAt, symptom, status, resolution) = try row.decode((Int, Int, Date, String, String, String?).self)
+            history[unitID, default: []].append(["id": .number(Double(id)), "reported_at": .string(Timestamp.format(reportedAt)),
+                                                 "symptom": .string(symptom), "status": .string(status),
+                                                 "resolution_code": resolution.map(JSONValue.string) ?? .null])
+        }
+        var parts: [Int: [JSONValue]] = [:]
+        for row in try await pool.query("""
+            SELECT u.id, p.id, p.part_number, p.description,
+                coalesce((SELECT i.quantity FROM stock_item i JOIN vehicle v ON v.id = i.vehicle_id
+                          WHERE v.technician_id = \(technicianID) AND i.part_id = p.id), 0)
+            FROM unit u JOIN equipment_model_part l ON l.equipment_model_id = u.equipment_model_id JOIN part p ON p.id = l.part_id
+            WHERE u.id = ANY(\(unitIDs)) ORDER BY u.id, p.part_number
+            """) {
+            let (unitID, partID, number, description, inVan) = try row.decode((Int, Int, String, String, Int).self)
+            parts[unitID, default: []].append(["part_id": .number(Double(partID)), "part_number": .string(number),
+                                               "description": .string(description), "in_van": .number(Double(inVan))])
+        }
+        return visits.map { visit in
+            var visit = visit
+            let unitID = visit["unit_id"]?.integerValue ?? 0
+            // The call being visited is not its own history.
+            visit["unit_history"] = .array((history[unitID] ?? []).filter {
+                if case .object(let call) = $0 { call["id"] != visit["service_request_id"] } else { true }
+            }.prefix(3).map { $0 })
+            visit["parts_to_bring"] = .array(parts[unitID] ?? [])
+            return visit
+        }
+    }
+
     /// What receiving an alert did, and whether it was a repeated delivery.
     public struct AlertOutcome: Sendable {
         public let record: StoredRecord
