@@ -4,9 +4,11 @@ extension CompiledProblem {
     /// Research* 37(4):724-737, https://doi.org/10.1016/j.cor.2009.06.022 (a visit that would start after its last
     /// window closes starts at that closing time and the difference counts; so does a late return), plus the load
     /// above capacity. A route with a break counts as feasible (0) or not at all (infinity).
+    /// - Parameter bound: once the time warp reaches this, the rest is not evaluated and a value at least `bound` is
+    ///   returned (the warp only grows along the route).
     /// - Returns: 0 exactly when the route is feasible; infinity when a technician cannot do one of the jobs.
     /// - Complexity: O(n) for n jobs.
-    func infeasibility(of jobs: [Int], route: Int) -> Double {
+    func infeasibility(of jobs: [Int], route: Int, bound: Double = .infinity) -> Double {
         if routeHasBreak[route] { return buildRoute(route, jobs: jobs) == nil ? .infinity : 0 }
         var time = routeShiftStart[route], node = routeStartNode[route], warp = 0.0, load = 0.0
         for job in jobs {
@@ -22,6 +24,7 @@ extension CompiledProblem {
                     break
                 }
             }
+            if warp >= bound { return warp }
             time = start + pairService[pair]
             node = jobNode[job]
             load += jobDemand[job]
@@ -68,9 +71,10 @@ extension SearchSolution {
         for route in compiled.eligibleRoutes[job] where allowEmptyRoutes || !routes[route].jobs.isEmpty {
             let state = routes[route]
             for position in state.lockedPrefix...state.jobs.count {
-                sequence = state.jobs
+                sequence.removeAll(keepingCapacity: true)
+                sequence.append(contentsOf: state.jobs)
                 sequence.insert(job, at: position)
-                let infeasibility = compiled.infeasibility(of: sequence, route: route)
+                let infeasibility = compiled.infeasibility(of: sequence, route: route, bound: first?.infeasibility ?? .infinity)
                 if infeasibility < (first?.infeasibility ?? .infinity) { first = (route, position, infeasibility) }
             }
         }
@@ -98,6 +102,8 @@ extension SearchSolution {
     }
 
     /// The relocation or exchange of a movable visit of `route` that lowers the total infeasibility most.
+    /// - Returns: the move, or `nil` when none lowers it.
+    /// - Complexity: O(n × (neighbour routes × n) × n) for routes of n visits.
     private func bestSqueezeMove(from route: Int, squeeze: SqueezeState, context: SearchContext) -> SqueezeMove? {
         let compiled = context.compiled
         let jobsOf = { (route: Int) in squeeze.jobs[route] ?? routes[route].jobs }
@@ -105,16 +111,19 @@ extension SearchSolution {
         let own = jobsOf(route)
         let ownInfeasibility = infeasibilityOf(route)
         var best: SqueezeMove?
-        var sequence: [Int] = []
-        var targets: [Int] = []
+        // Scratch buffers, refilled in place so that evaluating a move allocates nothing.
+        var sequence: [Int] = [], without: [Int] = [], ownSwapped: [Int] = [], targets: [Int] = []
         for (index, job) in own.enumerated() where index >= routes[route].lockedPrefix && !context.isFixed[job] {
-            var without = own
+            without.removeAll(keepingCapacity: true)
+            without.append(contentsOf: own)
             without.remove(at: index)
             let withoutInfeasibility = compiled.infeasibility(of: without, route: route)
             for position in routes[route].lockedPrefix...without.count where position != index {
-                sequence = without
+                sequence.removeAll(keepingCapacity: true)
+                sequence.append(contentsOf: without)
                 sequence.insert(job, at: position)
-                let delta = compiled.infeasibility(of: sequence, route: route) - ownInfeasibility
+                let limit = (best?.delta ?? -1e-9) + ownInfeasibility
+                let delta = compiled.infeasibility(of: sequence, route: route, bound: limit) - ownInfeasibility
                 if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: route, position: position, swap: false) }
             }
             targets.removeAll(keepingCapacity: true)
@@ -127,17 +136,24 @@ extension SearchSolution {
                 let otherInfeasibility = infeasibilityOf(target)
                 let locked = routes[target].lockedPrefix
                 for position in locked...other.count {
-                    sequence = other
+                    sequence.removeAll(keepingCapacity: true)
+                    sequence.append(contentsOf: other)
                     sequence.insert(job, at: position)
-                    let delta = withoutInfeasibility + compiled.infeasibility(of: sequence, route: target) - ownInfeasibility - otherInfeasibility
+                    let limit = (best?.delta ?? -1e-9) + ownInfeasibility + otherInfeasibility - withoutInfeasibility
+                    let delta = withoutInfeasibility + compiled.infeasibility(of: sequence, route: target, bound: limit) - ownInfeasibility - otherInfeasibility
                     if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: target, position: position, swap: false) }
                 }
                 for position in locked..<other.count where !context.isFixed[other[position]] && compiled.pair(job: other[position], route: route) >= 0 {
-                    var ownSwapped = own
+                    ownSwapped.removeAll(keepingCapacity: true)
+                    ownSwapped.append(contentsOf: own)
                     ownSwapped[index] = other[position]
-                    sequence = other
+                    sequence.removeAll(keepingCapacity: true)
+                    sequence.append(contentsOf: other)
                     sequence[position] = job
-                    let delta = compiled.infeasibility(of: ownSwapped, route: route) + compiled.infeasibility(of: sequence, route: target) - ownInfeasibility - otherInfeasibility
+                    let limit = (best?.delta ?? -1e-9) + ownInfeasibility + otherInfeasibility
+                    let ownPart = compiled.infeasibility(of: ownSwapped, route: route, bound: limit)
+                    if ownPart >= limit { continue }
+                    let delta = ownPart + compiled.infeasibility(of: sequence, route: target, bound: limit - ownPart) - ownInfeasibility - otherInfeasibility
                     if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: target, position: position, swap: true) }
                 }
             }
@@ -145,6 +161,8 @@ extension SearchSolution {
         return best
     }
 
+    /// Records `move` of a visit of `route` in `squeeze`, with the new infeasibility of the routes it changes.
+    /// - Complexity: O(n) for routes of n visits.
     private func apply(_ move: SqueezeMove, from route: Int, to squeeze: inout SqueezeState, compiled: CompiledProblem) {
         var own = squeeze.jobs[route] ?? routes[route].jobs
         let job = own[move.index]
