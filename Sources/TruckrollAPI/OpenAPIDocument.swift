@@ -83,6 +83,20 @@ public enum OpenAPIDocument {
             responses: ["201": jsonResponse("Quantities left at the source and now at the destination", schema: .object(["type": "object"])),
                         "409": problemResponse("Too few at the source")]
         )])
+        paths["/v1/reports/{name}"] = .object(["get": operation(
+            "A report over a period: downtime, times, dealer or calls (definitions in docs/metrics.md)", tag: "reports",
+            parameters: [
+                .object(["name": "name", "in": "path", "required": true, "schema": .object(["type": "string", "enum": ["downtime", "times", "dealer", "calls"]])]),
+                .object(["name": "from", "in": "query", "required": true, "schema": .object(["type": "string"])]),
+                .object(["name": "to", "in": "query", "required": true, "schema": .object(["type": "string"])]),
+                .object(["name": "by", "in": "query", "required": false, "schema": .object(["type": "string",
+                    "enum": ["none", "customer", "site", "department", "model", "unit", "priority", "call_type"]])]),
+                .object(["name": "format", "in": "query", "required": false, "schema": .object(["type": "string", "enum": ["json", "csv"]])]),
+            ] + ["customer", "site", "department", "model"].map { .object(["name": .string($0), "in": "query", "required": false,
+                                                                           "schema": .object(["type": "integer"])]) }
+              + ["priority", "call_type"].map { .object(["name": .string($0), "in": "query", "required": false, "schema": .object(["type": "string"])]) },
+            responses: ["200": jsonResponse("The report's rows", schema: .object(["type": "object"]))]
+        )])
         paths["/v1/me/visits"] = .object(["get": operation("The calling technician's visits still to do, in planned order", tag: "visits",
             responses: ["200": jsonResponse("Visits", schema: .object(["type": "object", "properties": .object([
                 "items": .object(["type": "array", "items": ref("Visit")])])]))])])

@@ -351,3 +351,43 @@ extension APIClient {
                            headers: ["If-Match": etag])
     }
 }
+
+/// `truckroll report NAME --from --to [--by] [--filter k=v] [--format table|csv|json]`.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "A report: downtime, times, dealer or calls (definitions in docs/metrics.md)."
+    )
+
+    @Argument(help: "downtime, times, dealer or calls.") var name: String
+    @Option(help: "First day (YYYY-MM-DD) or instant of the period.") var from: String
+    @Option(help: "Day or instant after the period.") var to: String
+    @Option(help: "Group by: none, customer, site, department, model, unit, priority, call_type.") var by = "none"
+    @Option(name: .customLong("filter"), help: "A filter as name=value (customer, site, department, model, priority, call_type); repeatable.")
+    var filters: [String] = []
+    @Option(help: "table, csv or json.") var format = "table"
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await runClient {
+            guard ["table", "csv", "json"].contains(format) else { throw ValidationError("--format must be table, csv or json") }
+            var query: [(String, String)] = [("from", from), ("to", to), ("by", by)]
+            for filter in filters {
+                guard let equals = filter.firstIndex(of: "=") else { throw ValidationError("--filter \(filter): write name=value") }
+                query.append((String(filter[..<equals]), String(filter[filter.index(after: equals)...])))
+            }
+            let api = try client.client()
+            if format == "csv" {
+                let response = try await api.send("GET", "v1/reports/\(name)", query: query + [("format", "csv")])
+                print(String(decoding: response.body, as: UTF8.self), terminator: "")
+                return
+            }
+            let report = try await api.send("GET", "v1/reports/\(name)", query: query).json()
+            guard format == "table", case .object(let object) = report, case .array(let items)? = object["rows"] else {
+                Output.json(report)
+                return
+            }
+            let rows = items.compactMap { item -> JSONObject? in if case .object(let row) = item { row } else { nil } }
+            Output.table(rows, columns: ["group"] + Set(rows.flatMap(\.keys)).subtracting(["group"]).sorted())
+        }
+    }
+}

@@ -138,4 +138,13 @@ extension Lifecycle {
             Field("destination_vehicle_id", .reference(to: "vehicles"), "Van receiving the part."),
         ]
     )
+
+    /// A parts request for a van: requested, made ready at the depot, fulfilled when picked up (the stock moves),
+    /// or cancelled.
+    public static let partRequest = Lifecycle(
+        statuses: ["requested", "ready", "fulfilled", "cancelled"],
+        next: ["requested": ["ready", "fulfilled", "cancelled"], "ready": ["fulfilled", "cancelled"], "fulfilled": [], "cancelled": []],
+        requirements: [:],
+        optionalFields: []
+    )
 }

@@ -3,7 +3,7 @@ public enum Registry {
     /// Every resource, in the order an import or a seed must load them (operational ones last).
     public static let resources: [Resource] = [
         customers, departments, sites, parts, equipmentModels, units, meterReadings, vendors, vendorContracts,
-        contracts, technicians, depots, vehicles, stock, users, tokens, serviceRequests, visits, rmas, deviceAlerts,
+        contracts, technicians, depots, vehicles, stock, users, tokens, serviceRequests, visits, partRequests, rmas, deviceAlerts,
     ]
 
     /// The resource with path segment `name`.

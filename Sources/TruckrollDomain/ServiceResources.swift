@@ -124,6 +124,32 @@ extension Registry {
         deletable: false, lifecycle: .rma
     )
 
+    static let partRequests = Resource(
+        name: "part-requests", singular: "part request",
+        fields: [
+            Field("part_id", .reference(to: "parts"), required: true, "The part."),
+            Field("quantity", .integer(1...100_000), required: true, "How many."),
+            Field("from_depot_id", .reference(to: "depots"), "Where from: a depot (or a van)."),
+            Field("from_vehicle_id", .reference(to: "vehicles"), "Where from: another van (or a depot)."),
+            Field("to_vehicle_id", .reference(to: "vehicles"), required: true, "The van that needs it."),
+            Field("visit_id", .reference(to: "visits"), "The visit it is for."),
+            Field("needed_by", .timestamp, "When it must be in the van."),
+            Field("notes", .text(maxLength: 2000), "Notes for the depot."),
+            Field("status", .choice(Lifecycle.partRequest.statuses), access: .readOnly, "requested, ready, fulfilled or cancelled."),
+            Field("fulfilled_at", .timestamp, access: .readOnly, "When the parts moved."),
+            Field("part_number", .code, access: .readOnly, "The part's number."),
+            Field("part_description", .text(maxLength: 500), access: .readOnly, "The part's description."),
+        ],
+        filters: [("status", "status"), ("to_vehicle", "to_vehicle_id"), ("from_depot", "from_depot_id"), ("visit", "visit_id")],
+        access: Access(read: [.admin: .all, .supportAgent: .all, .dispatcher: .all, .manager: .all, .technician: .own],
+                       write: [.admin: .all, .dispatcher: .all, .technician: .own]),
+        deletable: false, lifecycle: .partRequest,
+        rules: [{ record in
+            let sources = [record["from_depot_id"], record["from_vehicle_id"]].filter { $0 != nil && $0 != .null }.count
+            return sources == 1 ? [] : [FieldError(field: "from_depot_id", message: "give exactly one of from_depot_id and from_vehicle_id")]
+        }]
+    )
+
     static let deviceAlerts = Resource(
         name: "device-alerts", singular: "device alert",
         fields: [

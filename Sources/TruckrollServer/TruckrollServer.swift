@@ -107,6 +107,7 @@ public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
         store: RegistryStore(pool: pool), access: access, transitions: TransitionStore(pool: pool),
         fieldWork: FieldWorkStore(pool: pool)
     ).addRoutes(to: api)
+    ReportController(reports: ReportStore(pool: pool)).addRoutes(to: api)
     return router
 }
 

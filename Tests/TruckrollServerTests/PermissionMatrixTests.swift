@@ -20,12 +20,13 @@ import TruckrollTestSupport
         "technicians": ("technicianA", "techA"), "depots": ("depot", nil), "vehicles": ("vehicleA", "techA"),
         "stock": ("stockA", "techA"), "users": ("user:techA", "techA"), "tokens": ("token:techA", "techA"),
         "service-requests": ("requestA", "techA"), "visits": ("visitA", "techA"), "rmas": ("rmaA", "vendorA"),
-        "device-alerts": ("alert", nil),
+        "device-alerts": ("alert", nil), "part-requests": ("partRequestA", "techA"),
     ]
     /// Record B of resources with owners: what A's owner must never see.
     static let recordB: [String: String] = [
         "units": "unitB", "vendors": "vendorB", "vendor-contracts": "vendorContractB", "technicians": "technicianB",
         "vehicles": "vehicleB", "stock": "stockB", "service-requests": "requestB", "visits": "visitB", "rmas": "rmaB",
+        "part-requests": "partRequestB",
     ]
     static let roles: [String: Role] = [
         "admin": .admin, "support": .supportAgent, "dispatcher": .dispatcher, "manager": .manager,
@@ -43,6 +44,15 @@ import TruckrollTestSupport
                     let segments = route.path.split(separator: "/").map(String.init)
                     guard segments.first == "v1" else { continue }
                     if segments == ["v1", "login"] || segments == ["v1", "me"] { continue }
+                    if segments.count == 3, segments[1] == "reports" {
+                        for (username, role) in Self.roles {
+                            let reply = try await TestHTTP(base: base, token: fixture.tokens[username])
+                                .send("GET", "/v1/reports/dealer?from=2026-01-01&to=2027-01-01")
+                            #expect(reply.status == ([.admin, .dispatcher, .manager].contains(role) ? 200 : 403), "GET reports as \(username)")
+                            checked += 1
+                        }
+                        continue
+                    }
                     if segments == ["v1", "stock", "transfers"] {
                         for (username, role) in Self.roles {
                             let reply = try await TestHTTP(base: base, token: fixture.tokens[username]).send("POST", "/v1/stock/transfers", json: [String: String]())

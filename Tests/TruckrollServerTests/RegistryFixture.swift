@@ -66,6 +66,10 @@ struct RegistryFixture: Sendable {
             try await create("rma\(side)", "rmas", ["vendor_id": id("vendor\(side)"), "unit_id": id("unit\(side)"), "kind": "field_replaceable",
                                                   "replacement_part_id": id("part")])
         }
+        for side in ["A", "B"] {
+            try await create("partRequest\(side)", "part-requests", ["part_id": id("part"), "quantity": 1, "from_depot_id": id("depot"),
+                                                                   "to_vehicle_id": id("vehicle\(side)")])
+        }
         let alert = try await FieldWorkStore(pool: pool).receiveAlert(
             ["source": "fleet-agent", "serial_number": "SN-A", "alert_code": "E100", "severity": "critical",
              "occurred_at": "2026-11-30T07:00:00Z"], as: .operator)
@@ -104,12 +108,12 @@ struct RegistryFixture: Sendable {
 
     static func sampleVendorContract(vendor: JSONValue, models: [JSONValue], units: [JSONValue]) -> JSONObject {
         ["vendor_id": vendor, "reference": .string("VC-\(models.count)-\(units.count)"),
-         "support_level": "onsite_4h", "response_business_hours": 4, "valid_from": "2026-01-01", "valid_to": "2027-12-31",
+         "support_level": "onsite_4h", "response_business_hours": 4, "valid_from": "2026-01-01", "valid_to": "2030-12-31",
          "equipment_model_ids": .array(models), "unit_ids": .array(units)]
     }
 
     static func sampleContract(customer: JSONValue, units: [JSONValue]) -> JSONObject {
-        ["reference": "SC-1", "customer_id": customer, "valid_from": "2026-01-01", "valid_to": "2026-12-31",
+        ["reference": "SC-1", "customer_id": customer, "valid_from": "2026-01-01", "valid_to": "2030-12-31",
          "coverage": ["hours": [["days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"]], "holidays": ["2026-12-25"]],
          "targets": ["P1": ["response_minutes": 240, "restore_minutes": 480], "P3": ["response_minutes": 960, "restore_minutes": 2400]],
          "downtime_cost_per_hour": 180, "unit_ids": .array(units)]

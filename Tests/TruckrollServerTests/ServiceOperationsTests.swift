@@ -255,6 +255,10 @@ import TruckrollTestSupport
             let others = try await vendorA.send("POST", "/v1/rmas", json: [
                 "vendor_id": fixture["vendorB"], "unit_id": fixture["unitB"], "kind": "field_replaceable"])
             #expect(others.status == 403)
+            let uncovered = try await vendorA.send("POST", "/v1/rmas", json: [
+                "vendor_id": fixture["vendorA"], "unit_id": fixture["unitB"], "kind": "field_replaceable"])
+            #expect(uncovered.status == 422 && uncovered.fieldsAtFault == ["unit_id"], "vendor A does not back unit B")
+            #expect(own.object["vendor_contract_id"] as? Int == fixture["vendorContractA"], "the covering contract is filled in")
             let path = "/v1/rmas/\(own.object["id"] as? Int ?? 0)"
             try await walk(vendorA, path, [["to": "approved", "rma_number": "RMA-88"]])
             let current = try await vendorA.send("GET", path)
@@ -273,25 +277,28 @@ import TruckrollTestSupport
 
     @Test func slaClocksFollowTheContractCalendar() async throws {
         try await withOperations { http, fixture, _ in
-            // Friday 4 December 2026, 16:00 in Paris; the contract covers Mon–Fri 08:00–17:00, P3 targets 960/2400 minutes.
+            // Friday 20 November 2026, 16:00 in Paris; the contract covers Mon–Fri 08:00–17:00, P3 targets 960/2400 minutes.
             let call = try await http.send("POST", "/v1/service-requests", json: [
                 "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Streaks",
-                "reported_at": "2026-12-04T15:00:00Z"])
+                "reported_at": "2026-11-20T15:00:00Z"])
             #expect(call.object["priority"] as? String == "P3")
             let clocks = try #require(call.object["clocks"] as? [String: Any])
             let response = try #require(clocks["response"] as? [String: Any])
             let restore = try #require(clocks["restore"] as? [String: Any])
             // 60 min on Friday + 540 on Monday + 360 on Tuesday: Tuesday 14:00 Paris.
-            #expect(response["due"] as? String == "2026-12-08T13:00:00.000Z")
+            #expect(response["due"] as? String == "2026-11-24T13:00:00.000Z")
             // 60 + 4 × 540 + 180: the next Friday, 11:00 Paris.
-            #expect(restore["due"] as? String == "2026-12-11T10:00:00.000Z")
-            #expect(response["breached"] as? Bool == false && response["met_at"] is NSNull)
+            #expect(restore["due"] as? String == "2026-11-27T10:00:00.000Z")
+            #expect(response["breached"] as? Bool == true && response["met_at"] is NSNull, "nobody came: breached by now")
+            let future = try await http.send("POST", "/v1/service-requests", json: [
+                "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Streaks", "reported_at": "2030-01-01T00:00:00Z"])
+            #expect(future.status == 422 && future.fieldsAtFault == ["reported_at"])
             let billable = try await http.send("GET", "/v1/service-requests/\(fixture["requestB"])")
             #expect((billable.object["clocks"] as? [String: Any])?["restore"] is NSNull, "no contract, no SLA clock")
 
             let rma = try await http.send("POST", "/v1/rmas", json: [
                 "vendor_id": fixture["vendorA"], "unit_id": fixture["unitA"], "kind": "field_replaceable",
-                "service_request_id": call.object["id"] as? Int ?? 0, "eta": "2026-12-14T09:00:00Z"])
+                "service_request_id": call.object["id"] as? Int ?? 0, "eta": "2026-12-01T09:00:00Z"])
             #expect(rma.status == 201)
             let warned = try await http.send("GET", "/v1/service-requests/\(call.object["id"] as? Int ?? 0)")
             let warnings = ((warned.object["clocks"] as? [String: Any])?["warnings"] as? [String]) ?? []
@@ -320,13 +327,31 @@ import TruckrollTestSupport
             #expect(both.status == 422 && both.fieldsAtFault == ["from_vehicle_id"])
             #expect(try await Self.count(pool, "SELECT count(*) FROM event WHERE entity = 'stock_item' AND kind = 'transfer'") == 1)
 
+            // A parts request: the technician asks, the depot gets it ready, the pick-up moves the stock.
+            let asked = try await techA.send("POST", "/v1/part-requests", json: [
+                "part_id": fixture["part"], "quantity": 1, "from_depot_id": fixture["depot"], "to_vehicle_id": fixture["vehicleA"]])
+            #expect(asked.status == 201 && asked.object["status"] as? String == "requested")
+            let forOthers = try await techA.send("POST", "/v1/part-requests", json: [
+                "part_id": fixture["part"], "quantity": 1, "from_depot_id": fixture["depot"], "to_vehicle_id": fixture["vehicleB"]])
+            #expect(forOthers.status == 403)
+            let requestPath = "/v1/part-requests/\(asked.object["id"] as? Int ?? 0)"
+            try await walk(http, requestPath, [["to": "ready"]])
+            let fulfilled = try await walk(techA, requestPath, [["to": "fulfilled"]])
+            #expect(fulfilled.object["fulfilled_at"] is String)
+            #expect(try await Self.count(pool, "SELECT quantity FROM stock_item WHERE vehicle_id = \(fixture["vehicleA"]) AND part_id = \(fixture["part"])") == 6)
+            #expect(try await Self.count(pool, "SELECT quantity FROM stock_item WHERE depot_id = \(fixture["depot"]) AND part_id = \(fixture["part"])") == 0)
+            let empty = try await walk(http, "/v1/part-requests/\(fixture["partRequestB"])", [["to": "ready"]])
+            let short = try await http.send("POST", "/v1/part-requests/\(fixture["partRequestB"])/transitions", json: ["to": "fulfilled"],
+                                            headers: ["If-Match": empty.headers["etag"] ?? ""])
+            #expect(short.status == 409 && short.fieldsAtFault == ["quantity"], "the depot is empty now")
+
             let model = try await http.with(token: fixture.tokens["admin"]).send("GET", "/v1/equipment-models/\(fixture["model"])")
             _ = try await http.with(token: fixture.tokens["admin"]).send("PATCH", "/v1/equipment-models/\(fixture["model"])",
                 json: ["common_part_ids": [fixture["part"]]], headers: ["If-Match": model.headers["etag"] ?? ""])
             let jobs = try await techA.send("GET", "/v1/me/visits")
             let job = try #require(jobs.items.first)
             let parts = try #require(job["parts_to_bring"] as? [[String: Any]])
-            #expect(parts.count == 1 && parts[0]["part_number"] as? String == "FUSER-1" && parts[0]["in_van"] as? Int == 5)
+            #expect(parts.count == 1 && parts[0]["part_number"] as? String == "FUSER-1" && parts[0]["in_van"] as? Int == 6)
             let history = try #require(job["unit_history"] as? [[String: Any]])
             #expect(history.contains { ($0["symptom"] as? String)?.contains("E100") == true }, "the alert's call is in the unit's history")
             #expect(!history.contains { $0["id"] as? Int == fixture["requestA"] }, "the visit's own call is not its history")
@@ -337,26 +362,26 @@ import TruckrollTestSupport
         try await withOperations { http, fixture, pool in
             let call = try await http.send("POST", "/v1/service-requests", json: [
                 "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Streaks",
-                "reported_at": "2026-12-04T15:00:00Z"])
+                "reported_at": "2026-11-20T15:00:00Z"])
             let id = try #require(call.object["id"] as? Int)
-            // On hold for the customer for the whole of Monday 7 December (08:00–17:00 Paris): a day later due.
+            // On hold for the customer for the whole of Monday 23 November (08:00–17:00 Paris): a day later due.
             try await pool.query("""
                 INSERT INTO event (actor, entity, entity_id, kind, from_status, to_status, data, at) VALUES
-                    ('test', 'service_request', \(id), 'status_changed', 'triage', 'on_hold', '{"hold_code": "waiting_for_customer"}', '2026-12-07T07:00:00Z'),
-                    ('test', 'service_request', \(id), 'status_changed', 'on_hold', 'dispatch_needed', NULL, '2026-12-07T16:00:00Z')
+                    ('test', 'service_request', \(id), 'status_changed', 'triage', 'on_hold', '{"hold_code": "waiting_for_customer"}', '2026-11-23T07:00:00Z'),
+                    ('test', 'service_request', \(id), 'status_changed', 'on_hold', 'dispatch_needed', NULL, '2026-11-23T16:00:00Z')
                 """)
             let paused = try await http.send("GET", "/v1/service-requests/\(id)")
             let clocks = try #require(paused.object["clocks"] as? [String: Any])
-            #expect((clocks["response"] as? [String: Any])?["due"] as? String == "2026-12-09T13:00:00.000Z")
+            #expect((clocks["response"] as? [String: Any])?["due"] as? String == "2026-11-25T13:00:00.000Z")
             #expect(clocks["paused_minutes"] as? Int == 540)
             // Waiting for parts does not stop the customer's clock.
             try await pool.query("""
                 INSERT INTO event (actor, entity, entity_id, kind, from_status, to_status, data, at) VALUES
-                    ('test', 'service_request', \(id), 'status_changed', 'dispatch_needed', 'on_hold', '{"hold_code": "waiting_for_parts"}', '2026-12-08T07:00:00Z'),
-                    ('test', 'service_request', \(id), 'status_changed', 'on_hold', 'dispatch_needed', NULL, '2026-12-08T16:00:00Z')
+                    ('test', 'service_request', \(id), 'status_changed', 'dispatch_needed', 'on_hold', '{"hold_code": "waiting_for_parts"}', '2026-11-24T07:00:00Z'),
+                    ('test', 'service_request', \(id), 'status_changed', 'on_hold', 'dispatch_needed', NULL, '2026-11-24T16:00:00Z')
                 """)
             let parts = try await http.send("GET", "/v1/service-requests/\(id)")
-            #expect(((parts.object["clocks"] as? [String: Any])?["response"] as? [String: Any])?["due"] as? String == "2026-12-09T13:00:00.000Z")
+            #expect(((parts.object["clocks"] as? [String: Any])?["response"] as? [String: Any])?["due"] as? String == "2026-11-25T13:00:00.000Z")
         }
     }
 }

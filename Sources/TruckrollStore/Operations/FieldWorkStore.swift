@@ -111,27 +111,8 @@ public struct FieldWorkStore: Sendable {
         }
         return try await RegistryStore(pool: pool).translatingErrors(for: RegistryStore.table("stock")) {
             try await pool.withTransaction { connection in
-                let taken = try await connection.query("""
-                    UPDATE stock_item SET quantity = quantity - \(quantity)
-                    WHERE vehicle_id IS NOT DISTINCT FROM \(from.0) AND depot_id IS NOT DISTINCT FROM \(from.1) AND part_id = \(partID)
-                        AND quantity >= \(quantity)
-                    RETURNING id, quantity
-                    """)
-                guard let source = taken.first else {
-                    let held = try await connection.query("""
-                        SELECT quantity FROM stock_item
-                        WHERE vehicle_id IS NOT DISTINCT FROM \(from.0) AND depot_id IS NOT DISTINCT FROM \(from.1) AND part_id = \(partID)
-                        """)
-                    let count = try held.first?.decode(Int.self, at: 0) ?? 0
-                    throw RegistryError.conflict(FieldError(field: "quantity", message: "the source holds \(count) of part \(partID), \(quantity) asked"))
-                }
-                let (sourceID, left) = try source.decode((Int, Int).self)
-                let added = try await connection.query("""
-                    INSERT INTO stock_item (vehicle_id, depot_id, part_id, quantity) VALUES (\(to.0), \(to.1), \(partID), \(quantity))
-                    ON CONFLICT ON CONSTRAINT stock_item_part_id_key DO UPDATE SET quantity = stock_item.quantity + EXCLUDED.quantity
-                    RETURNING id, quantity
-                    """)
-                let (destinationID, now) = try added[0].decode((Int, Int).self)
+                let (sourceID, left, destinationID, now) = try await StockMoves.move(
+                    partID: partID, quantity: quantity, from: from, to: to, on: connection)
                 let data: JSONObject = ["part_id": .number(Double(partID)), "quantity": .number(Double(quantity)),
                                         "from_stock_item_id": .number(Double(sourceID)), "to_stock_item_id": .number(Double(destinationID))]
                 try await EventLog.append("stock_item", id: destinationID, kind: "transfer", reason: request["reason"]?.stringValue,
@@ -290,5 +271,39 @@ public struct FieldWorkStore: Sendable {
         try await connection.execute("""
             UPDATE device_alert SET outcome = \(outcome), unit_id = \(unitID), service_request_id = \(requestID) WHERE id = \(alertID)
             """)
+    }
+}
+
+/// Moving stock from one place (van or depot) to another inside a caller's transaction.
+enum StockMoves {
+    /// Takes `quantity` from the source (never below zero) and adds it at the destination.
+    /// - Returns: The source's stock row and what is left there, the destination's row and what is there now.
+    /// - Throws: ``RegistryError/conflict(_:)`` when the source holds too few.
+    @discardableResult
+    static func move(
+        partID: Int, quantity: Int, from: (vehicle: Int?, depot: Int?), to: (vehicle: Int?, depot: Int?), on connection: PGConnection
+    ) async throws -> (sourceID: Int, left: Int, destinationID: Int, now: Int) {
+        let taken = try await connection.query("""
+            UPDATE stock_item SET quantity = quantity - \(quantity)
+            WHERE vehicle_id IS NOT DISTINCT FROM \(from.vehicle) AND depot_id IS NOT DISTINCT FROM \(from.depot) AND part_id = \(partID)
+                AND quantity >= \(quantity)
+            RETURNING id, quantity
+            """)
+        guard let source = taken.first else {
+            let held = try await connection.query("""
+                SELECT quantity FROM stock_item
+                WHERE vehicle_id IS NOT DISTINCT FROM \(from.vehicle) AND depot_id IS NOT DISTINCT FROM \(from.depot) AND part_id = \(partID)
+                """)
+            let count = try held.first?.decode(Int.self, at: 0) ?? 0
+            throw RegistryError.conflict(FieldError(field: "quantity", message: "the source holds \(count) of part \(partID), \(quantity) asked"))
+        }
+        let (sourceID, left) = try source.decode((Int, Int).self)
+        let added = try await connection.query("""
+            INSERT INTO stock_item (vehicle_id, depot_id, part_id, quantity) VALUES (\(to.vehicle), \(to.depot), \(partID), \(quantity))
+            ON CONFLICT ON CONSTRAINT stock_item_part_id_key DO UPDATE SET quantity = stock_item.quantity + EXCLUDED.quantity
+            RETURNING id, quantity
+            """)
+        let (destinationID, now) = try added[0].decode((Int, Int).self)
+        return (sourceID, left, destinationID, now)
     }
 }

@@ -16,6 +16,28 @@ let operationTables: [RegistryTable] = [
         principal.technicianID.map { "technician_id = \($0)" }
     },
     RegistryTable("rmas", table: "rma", hooks: CreateHooks(
+        prepare: { record, _, connection in
+            // An RMA is for a unit the vendor backs: name the contract, or take the one covering the unit now.
+            guard let vendorID = record["vendor_id"]?.integerValue, let unitID = record["unit_id"]?.integerValue else { return }
+            let contracts = try await connection.query("""
+                SELECT c.id FROM vendor_contract c
+                WHERE c.vendor_id = \(vendorID) AND current_date BETWEEN c.valid_from AND c.valid_to
+                    AND (EXISTS (SELECT 1 FROM vendor_contract_unit l WHERE l.vendor_contract_id = c.id AND l.unit_id = \(unitID))
+                         OR EXISTS (SELECT 1 FROM vendor_contract_equipment_model l JOIN unit u ON u.equipment_model_id = l.equipment_model_id
+                                    WHERE l.vendor_contract_id = c.id AND u.id = \(unitID)))
+                ORDER BY c.valid_to DESC
+                """)
+            let covering = try contracts.map { try $0.decode(Int.self, at: 0) }
+            if let given = record["vendor_contract_id"]?.integerValue {
+                guard covering.contains(given) else {
+                    throw RegistryError.invalid([FieldError(field: "vendor_contract_id", message: "is not a valid contract of this vendor covering the unit")])
+                }
+            } else if let first = covering.first {
+                record["vendor_contract_id"] = .number(Double(first))
+            } else {
+                throw RegistryError.invalid([FieldError(field: "unit_id", message: "is not under a valid support contract of vendor \(vendorID)")])
+            }
+        },
         finish: { id, _, principal, connection in
             try await EventLog.append("rma", id: id, kind: "created", to: "requested", by: principal, on: connection)
         },
@@ -23,6 +45,21 @@ let operationTables: [RegistryTable] = [
     )) { principal in
         principal.vendorID.map { "vendor_id = \($0)" }
     },
+    RegistryTable("part-requests", table: "part_request", hooks: CreateHooks(
+        prepare: { record, principal, connection in
+            guard principal.role == .technician else { return }
+            let vans = try await connection.query("SELECT id FROM vehicle WHERE technician_id = \(principal.technicianID ?? 0)")
+            guard let own = try vans.first?.decode(Int.self, at: 0), record["to_vehicle_id"]?.integerValue == own else {
+                throw RegistryError.forbidden("technicians request parts for their own van")
+            }
+        },
+        finish: { id, _, principal, connection in
+            try await EventLog.append("part_request", id: id, kind: "created", to: "requested", by: principal, on: connection)
+        },
+        ownsNewRecord: { principal, _ in principal.role == .technician }
+    ), ownedRows: { principal in
+        principal.technicianID.map { "to_vehicle_id IN (SELECT id FROM vehicle WHERE technician_id = \($0))" }
+    }),
     RegistryTable("device-alerts", table: "device_alert"),
 ]
 
@@ -37,6 +74,10 @@ enum ServiceRequestCreation {
 
     static func prepare(_ record: inout JSONObject, _ principal: Principal, _ connection: PGConnection) async throws {
         let reportedAt = record["reported_at"]?.stringValue.flatMap(Timestamp.parse) ?? Date()
+        // A few minutes of clock skew between the caller and us are fine; an outage cannot begin later than that.
+        guard reportedAt <= Date().addingTimeInterval(300) else {
+            throw RegistryError.invalid([FieldError(field: "reported_at", message: "must not be in the future")])
+        }
         record["reported_at"] = .string(Timestamp.format(reportedAt))
         var criticality: String?
         var hasContract = false

@@ -44,6 +44,8 @@ public struct TransitionStore: Sendable {
                     try await RequestEffects.apply(id, from: from, to: target, request: request, by: principal, on: connection)
                 case "visits":
                     try await VisitEffects.apply(id, row: row, from: from, to: target, request: request, by: principal, on: connection)
+                case "part-requests":
+                    try await PartRequestEffects.apply(id, row: row, to: target, on: connection)
                 default:
                     try await RMAEffects.apply(id, row: row, from: from, to: target, request: request, by: principal, on: connection)
                 }
@@ -198,6 +200,22 @@ enum RMAEffects {
                 delivered_at = CASE WHEN \(target == "delivered") THEN now() ELSE delivered_at END,
                 defective_returned_at = CASE WHEN \(target == "defective_returned") THEN now() ELSE defective_returned_at END,
                 rejection_reason = coalesce(\(request["rejection_reason"]?.stringValue), rejection_reason)
+            WHERE id = \(id)
+            """)
+    }
+}
+
+/// Fulfilling a parts request moves the stock from its source to the van, never below zero.
+enum PartRequestEffects {
+    static func apply(_ id: Int, row: JSONObject, to target: String, on connection: PGConnection) async throws {
+        if target == "fulfilled", let partID = row["part_id"]?.integerValue, let quantity = row["quantity"]?.integerValue,
+           let toVehicle = row["to_vehicle_id"]?.integerValue {
+            try await StockMoves.move(partID: partID, quantity: quantity,
+                                      from: (row["from_vehicle_id"]?.integerValue, row["from_depot_id"]?.integerValue),
+                                      to: (toVehicle, nil), on: connection)
+        }
+        try await connection.execute("""
+            UPDATE part_request SET status = \(target), fulfilled_at = CASE WHEN \(target == "fulfilled") THEN now() ELSE fulfilled_at END
             WHERE id = \(id)
             """)
     }
