@@ -46,6 +46,9 @@ public final class PGPool: Sendable {
         var waiters: Deque<Waiter> = []
         var nextWaiterID: UInt64 = 0
         var isClosed = false
+        /// Callers that waited for a connection, and those that gave up after the lease timeout, since the start.
+        var waits = 0
+        var timeouts = 0
     }
 
     /// Where connections go.
@@ -133,6 +136,28 @@ public final class PGPool: Sendable {
     /// Connections open right now (idle or leased).
     public var openConnections: Int { state.withLock { $0.open } }
 
+    /// The pool's state for monitoring.
+    public struct Statistics: Sendable, Equatable {
+        /// Connections open, idle or leased.
+        public let open: Int
+        /// Connections leased to a caller.
+        public let inUse: Int
+        /// Callers waiting for a connection now.
+        public let waiting: Int
+        /// Callers that had to wait, since the pool started.
+        public let waits: Int
+        /// Callers that gave up after the lease timeout, since the pool started.
+        public let timeouts: Int
+    }
+
+    /// A snapshot of the pool's state.
+    public var statistics: Statistics {
+        state.withLock { state in
+            Statistics(open: state.open, inUse: state.open - state.idle.count, waiting: state.waiters.count,
+                       waits: state.waits, timeouts: state.timeouts)
+        }
+    }
+
     // MARK: Leasing
 
     private enum LeaseDecision {
@@ -201,6 +226,7 @@ public final class PGPool: Sendable {
                             if state.isClosed { return .closed }
                             if !state.idle.isEmpty || state.open < self.options.maxConnections { return .retry }
                             state.waiters.append(Waiter(id: id, continuation: continuation))
+                            state.waits += 1
                             return .waiting
                         }
                         switch registration {
@@ -236,6 +262,7 @@ public final class PGPool: Sendable {
     private func failWaiter(id: UInt64, with error: any Error) {
         let waiter = state.withLock { state -> Waiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            if (error as? PGError)?.kind == .poolTimeout { state.timeouts += 1 }
             return state.waiters.remove(at: index)
         }
         waiter?.continuation.resume(throwing: error)

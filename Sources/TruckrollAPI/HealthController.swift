@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// `GET /health`: whether the service and its database are up.
+/// `GET /health`, `/health/ready`, `/health/live`: whether the service and its database are up.
 public struct HealthController<Context: RequestContext>: Sendable {
     /// Health as reported to load balancers and operators.
     public struct Report: ResponseEncodable, Equatable {
@@ -18,13 +18,17 @@ public struct HealthController<Context: RequestContext>: Sendable {
         self.databaseIsReachable = databaseIsReachable
     }
 
-    /// Adds the route.
+    /// Adds the routes: `/health` and `/health/ready` (the database answers: take traffic), `/health/live` (the
+    /// process answers: do not restart it, even while the database is away).
     public func addRoutes(to router: Router<Context>) {
-        router.get("/health") { _, _ -> EditedResponse<Report> in
-            if await databaseIsReachable() {
-                return EditedResponse(status: .ok, response: Report(status: "ok", database: "reachable"))
+        for path in ["/health", "/health/ready"] {
+            router.get(RouterPath(path)) { _, _ -> EditedResponse<Report> in
+                if await databaseIsReachable() {
+                    return EditedResponse(status: .ok, response: Report(status: "ok", database: "reachable"))
+                }
+                return EditedResponse(status: .serviceUnavailable, response: Report(status: "unavailable", database: "unreachable"))
             }
-            return EditedResponse(status: .serviceUnavailable, response: Report(status: "unavailable", database: "unreachable"))
         }
+        router.get("/health/live") { _, _ in Report(status: "ok", database: "not checked") }
     }
 }

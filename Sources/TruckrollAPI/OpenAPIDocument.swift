@@ -16,6 +16,17 @@ public enum OpenAPIDocument {
                 "200": jsonResponse("Up", schema: .object(["type": "object"])),
                 "503": problemResponse("The database is unreachable"),
             ])]),
+            "/health/ready": .object(["get": operation("Ready for traffic: the database answers", tag: "operations", secured: false, responses: [
+                "200": jsonResponse("Ready", schema: .object(["type": "object"])),
+                "503": problemResponse("The database is unreachable"),
+            ])]),
+            "/health/live": .object(["get": operation("The process answers (whatever the database)", tag: "operations", secured: false, responses: [
+                "200": jsonResponse("Alive", schema: .object(["type": "object"])),
+            ])]),
+            "/metrics": .object(["get": operation("Prometheus metrics: requests by route and status, latency, database pool", tag: "operations",
+                                                  secured: false, responses: [
+                "200": .object(["description": "Prometheus text format", "content": .object(["text/plain": .object(["schema": .object(["type": "string"])])])]),
+            ])]),
             "/openapi.json": .object(["get": operation("This document", tag: "operations", secured: false, responses: [
                 "200": jsonResponse("The OpenAPI document", schema: .object(["type": "object"])),
             ])]),

@@ -94,8 +94,14 @@ public func buildApplication(
 /// The routes: health and the API description in the open, everything under `/v1` behind a token.
 public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
     let router = Router(context: TruckrollRequestContext.self)
+    _ = ServiceMetrics.registry
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(translate: translateDatabaseError))
     HealthController(databaseIsReachable: { await databaseIsReachable(pool) }).addRoutes(to: router)
+    router.get("metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                 body: .init(byteBuffer: ByteBuffer(string: ServiceMetrics.exposition(pool: pool))))
+    }
     let openAPI = OpenAPIDocument.json()
     router.get("openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: openAPI)))

@@ -82,4 +82,27 @@ import FoundationNetworking
             }
         }
     }
+
+    @Test func metricsAndProbes() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await withServer(database: database) { base in
+                #expect(try await get(base.appendingPathComponent("health/live")).0.statusCode == 200)
+                #expect(try await get(base.appendingPathComponent("health/ready")).0.statusCode == 200)
+                _ = try await get(base.appendingPathComponent("v1/units"))
+                let (response, body) = try await get(base.appendingPathComponent("metrics"))
+                let text = String(decoding: body, as: UTF8.self)
+                #expect(response.statusCode == 200 && response.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain") == true)
+                for name in ["truckroll_db_pool_connections_open", "truckroll_db_pool_timeouts_total", "hb_requests", "http_server_request_duration"] {
+                    #expect(text.contains(name), "\(name) missing from /metrics")
+                }
+                #expect(text.contains("http_response_status_code=\"401\""), "requests are counted by status")
+            }
+        }
+        let unreachable = try PGConnectionConfiguration(url: "postgresql://nobody:x@127.0.0.1:1/none")
+        try await withServer(database: unreachable) { base in
+            let live = try await get(base.appendingPathComponent("health/live"))
+            let ready = try await get(base.appendingPathComponent("health/ready"))
+            #expect(live.0.statusCode == 200 && ready.0.statusCode == 503)
+        }
+    }
 }
