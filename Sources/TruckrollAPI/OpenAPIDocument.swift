@@ -95,9 +95,9 @@ public enum OpenAPIDocument {
                         "409": problemResponse("Too few at the source")]
         )])
         paths["/v1/reports/{name}"] = .object(["get": operation(
-            "A report over a period: downtime, times, dealer or calls (definitions in docs/metrics.md)", tag: "reports",
+            "A report over a period: downtime, times, dealer, calls or sla (definitions in docs/metrics.md)", tag: "reports",
             parameters: [
-                .object(["name": "name", "in": "path", "required": true, "schema": .object(["type": "string", "enum": ["downtime", "times", "dealer", "calls"]])]),
+                .object(["name": "name", "in": "path", "required": true, "schema": .object(["type": "string", "enum": ["downtime", "times", "dealer", "calls", "sla"]])]),
                 .object(["name": "from", "in": "query", "required": true, "schema": .object(["type": "string"])]),
                 .object(["name": "to", "in": "query", "required": true, "schema": .object(["type": "string"])]),
                 .object(["name": "by", "in": "query", "required": false, "schema": .object(["type": "string",

@@ -88,10 +88,31 @@ import TruckrollTestSupport
                 let corrective = try #require(calls.first { $0["group"] as? String == "corrective" })
                 #expect(corrective["first_contact_resolution_pct"] as? Int == 0 && corrective["calls"] as? Int == 2)
 
+                // SLA (contract SC-1, P3 for unit A: response 960, restore 2,400 coverage minutes): calls 1 and 2 met
+                // both; unit B has no contract. A call held for parts long enough to breach is the parts' breach.
+                let late = try await http.send("POST", "/v1/service-requests", json: [
+                    "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Dead",
+                    "reported_at": "2026-11-09T08:00:00Z"])
+                let lateID = try #require(late.object["id"] as? Int)
+                try await pool.query("""
+                    UPDATE service_request SET status = 'resolved', resolution_code = 'FIXED', resolution_notes = 'ok',
+                        first_on_site_at = '2026-11-09T09:00:00Z', restored_at = '2026-11-20T12:00:00Z' WHERE id = \(lateID)
+                    """)
+                try await pool.query("""
+                    INSERT INTO event (actor, entity, entity_id, kind, from_status, to_status, data, at) VALUES
+                        ('test', 'service_request', \(lateID), 'status_changed', 'in_progress', 'on_hold', '{"hold_code": "waiting_for_parts"}', '2026-11-09T10:00:00Z'),
+                        ('test', 'service_request', \(lateID), 'status_changed', 'on_hold', 'in_progress', NULL, '2026-11-19T10:00:00Z')
+                    """)
+                let sla = try #require(try await report(manager, "sla").first)
+                #expect(sla["calls"] as? Int == 3 && sla["response_met"] as? Int == 3 && sla["response_compliance_pct"] as? Double == 100)
+                #expect(sla["restore_met"] as? Int == 2 && sla["restore_breached"] as? Int == 1)
+                #expect(sla["restore_compliance_pct"] as? Double == 66.7 && sla["breaches_waiting_for_parts"] as? Int == 1)
+                #expect(sla["breaches_own_dispatch"] as? Int == 0)
+
                 let byCustomer = try await report(manager, "downtime", "&by=model&customer=\(fixture["customer"])")
                 #expect(byCustomer.count == 1 && byCustomer[0]["group"] as? String == "Canon Model C5550")
                 let csv = try await manager.send("GET", "/v1/reports/dealer?from=2026-11-01&to=2026-11-30&format=csv")
-                #expect(csv.text.hasPrefix("group,callback_rate_pct,") && csv.text.contains("\nall,50"))
+                #expect(csv.text.hasPrefix("group,callback_rate_pct,") && csv.text.contains("\nall,66.7,"), "\(csv.text)")
 
                 let bad = try await manager.send("GET", "/v1/reports/dealer?from=2026-11-01&by=colour")
                 #expect(bad.status == 400 && Set(bad.fieldsAtFault) == ["by", "to"])
