@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let configuration = try database.configuration(adding: listen.flags)
-            let logger = makeLogger(level: configuration.logLevel)
+            let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
             let demoToken = DemoToken()
             try await runServer(configuration: configuration, environment: ProcessInfo.processInfo.environment, prepare: { pool in
                 if demo { await demoToken.set(try await DemoData(directory: demoDirectory).prepare(pool: pool)) }

@@ -88,9 +88,12 @@ func withDatabase(
     try await target.embedded?.stop()
 }
 
-/// The logger of a command: text lines on standard error.
-func makeLogger(level: Logger.Level) -> Logger {
-    var logger = Logger(label: "truckroll", factory: { StreamLogHandler.standardError(label: $0) })
+/// The logger of a command: text lines on standard error, or JSON lines when configured.
+func makeLogger(level: Logger.Level, format: TruckrollConfiguration.LogFormat = .text) -> Logger {
+    var logger = switch format {
+    case .text: Logger(label: "truckroll", factory: { StreamLogHandler.standardError(label: $0) })
+    case .json: Logger(label: "truckroll", factory: { JSONLogHandler(label: $0) })
+    }
     logger.logLevel = level
     return logger
 }

@@ -17,6 +17,7 @@ import Logging
 /// | `pgBindir` | `TRUCKROLL_PG_BINDIR` | path | `pg_config --bindir`, then `PATH` | no |
 /// | `migrationsDir` | `TRUCKROLL_MIGRATIONS_DIR` | path | `sql/migrations` | no |
 /// | `log.level` | `TRUCKROLL_LOG_LEVEL` | trace…critical | `info` | no |
+/// | `log.format` | `TRUCKROLL_LOG_FORMAT` | `text` or `json` | `text` | no |
 public struct TruckrollConfiguration: Sendable {
     /// Address to listen on.
     public var httpHost: String
@@ -36,6 +37,13 @@ public struct TruckrollConfiguration: Sendable {
     public var migrationsDirectory: String
     /// Lowest level logged.
     public var logLevel: Logger.Level
+    /// `json` for one JSON object per line (log shippers), `text` for people.
+    public var logFormat: LogFormat
+
+    /// How log lines look.
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -81,6 +89,11 @@ public struct TruckrollConfiguration: Sendable {
             self.logLevel = .info
             problems.append(.init(key: "log.level", reason: "expected one of trace, debug, info, notice, warning, error, critical"))
         }
+        let format = reader.string(forKey: "log.format", default: "text")
+        logFormat = LogFormat(rawValue: format) ?? .text
+        if LogFormat(rawValue: format) == nil {
+            problems.append(.init(key: "log.format", reason: "expected text or json"))
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
@@ -104,6 +117,7 @@ public struct TruckrollConfiguration: Sendable {
             ("pgBindir", postgresBinDirectory ?? "pg_config --bindir, then PATH"),
             ("migrationsDir", migrationsDirectory),
             ("log.level", logLevel.rawValue),
+            ("log.format", logFormat.rawValue),
         ]
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TruckrollCommands
 import TruckrollServer
@@ -31,7 +32,7 @@ import TruckrollServer
         for (environment, key) in [
             (["TRUCKROLL_HTTP_PORT": "eighty"], "http.port"), (["TRUCKROLL_HTTP_PORT": "70000"], "http.port"),
             (["TRUCKROLL_DATABASE_MAX_CONNECTIONS": "0"], "database.maxConnections"),
-            (["TRUCKROLL_LOG_LEVEL": "loud"], "log.level"),
+            (["TRUCKROLL_LOG_LEVEL": "loud"], "log.level"), (["TRUCKROLL_LOG_FORMAT": "xml"], "log.format"),
         ] {
             let error = #expect(throws: ConfigurationError.self) { try TruckrollConfiguration(environment: environment) }
             #expect(error?.description.contains(key) == true, "\(environment)")
@@ -59,4 +60,26 @@ import TruckrollServer
         #expect(throws: (any Error).self) { try Truckroll.parseAsRoot(["bench", "db", "--seconds", "0"]) }
         #expect(throws: (any Error).self) { try Truckroll.parseAsRoot(["no-such-command"]) }
     }
+
+    @Test func jsonLogLinesCarryMessageLevelAndMetadata() throws {
+        let lines = LockedLines()
+        var logger = Logger(label: "truckroll", factory: { JSONLogHandler(label: $0, write: lines.append) })
+        logger[metadataKey: "hb.request.id"] = "abc123"
+        logger.warning("request failed", metadata: ["error.kind": "Service unavailable"])
+        let line = try #require(lines.all.first)
+        #expect(line.hasSuffix("\n") && lines.all.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["level"] == "warning" && object["message"] == "request failed" && object["label"] == "truckroll")
+        #expect(object["hb.request.id"] == "abc123" && object["error.kind"] == "Service unavailable")
+        #expect(object["timestamp"]?.hasPrefix("20") == true)
+        #expect(try TruckrollConfiguration(environment: ["TRUCKROLL_LOG_FORMAT": "json"]).logFormat == .json)
+    }
+}
+
+/// Lines written by a log handler, collected across threads.
+final class LockedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }
