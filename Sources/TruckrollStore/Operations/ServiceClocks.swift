@@ -75,24 +75,9 @@ enum ServiceClocks {
 
     /// Intervals each request spent on hold for the customer (waiting for the customer, site closed).
     static func customerPauses(_ ids: [Int], now: Date, on connection: PGConnection) async throws -> [Int: [DateInterval]] {
-        let rows = try await connection.query("""
-            SELECT entity_id, at, from_status, to_status, data->>'hold_code' FROM event
-            WHERE entity = 'service_request' AND entity_id = ANY(\(ids)) AND (to_status = 'on_hold' OR from_status = 'on_hold')
-            ORDER BY entity_id, id
-            """)
-        var pauses: [Int: [DateInterval]] = [:]
-        var openSince: [Int: Date] = [:]
-        for row in rows {
-            let (id, at, from, to, holdCode) = try row.decode((Int, Date, String?, String?, String?).self)
-            if from == "on_hold", let start = openSince.removeValue(forKey: id) {
-                pauses[id, default: []].append(DateInterval(start: start, end: max(start, at)))
-            }
-            if to == "on_hold", let holdCode, ServiceRequestRules.pausingHoldCodes.contains(holdCode) {
-                openSince[id] = at
-            }
+        try await HoldHistory.holds(ids, until: now, on: connection).mapValues { holds in
+            holds.filter { ServiceRequestRules.pausingHoldCodes.contains($0.code) }.map(\.interval)
         }
-        for (id, start) in openSince { pauses[id, default: []].append(DateInterval(start: start, end: max(start, now))) }
-        return pauses
     }
 
     /// An open RMA a request waits on, with the vendor's commitment.
@@ -119,5 +104,36 @@ enum ServiceClocks {
             waits[requestID, default: []].append(VendorWait(rmaID: rmaID, requestedAt: createdAt, eta: eta, replacementHours: hours, calendar: calendar))
         }
         return waits
+    }
+}
+
+/// When each call was on hold and why, from the event log: the one reading of holds that clocks and reports share.
+enum HoldHistory {
+    /// A stretch on hold.
+    struct Hold {
+        let code: String
+        let interval: DateInterval
+    }
+
+    /// Each call's holds, in order; a hold still open ends at `end`.
+    static func holds(_ ids: [Int], until end: Date, on connection: PGConnection) async throws -> [Int: [Hold]] {
+        let rows = try await connection.query("""
+            SELECT entity_id, at, from_status, to_status, data->>'hold_code' FROM event
+            WHERE entity = 'service_request' AND entity_id = ANY(\(ids)) AND (to_status = 'on_hold' OR from_status = 'on_hold')
+            ORDER BY entity_id, id
+            """)
+        var holds: [Int: [Hold]] = [:]
+        var open: [Int: (code: String, since: Date)] = [:]
+        for row in rows {
+            let (id, at, from, to, code) = try row.decode((Int, Date, String?, String?, String?).self)
+            if from == "on_hold", let hold = open.removeValue(forKey: id) {
+                holds[id, default: []].append(Hold(code: hold.code, interval: DateInterval(start: hold.since, end: max(hold.since, at))))
+            }
+            if to == "on_hold", let code { open[id] = (code, at) }
+        }
+        for (id, hold) in open {
+            holds[id, default: []].append(Hold(code: hold.code, interval: DateInterval(start: hold.since, end: max(hold.since, end))))
+        }
+        return holds
     }
 }

@@ -24,9 +24,15 @@ public struct TokenSecret: Sendable, CustomStringConvertible {
     public static func generate() -> TokenSecret {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let encoded = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // base64url without padding (RFC 4648 §5): safe in headers, URLs and shells.
+        let encoded = String(Data(bytes).base64EncodedString().compactMap { character -> Character? in
+            switch character {
+            case "+": "-"
+            case "/": "_"
+            case "=": nil
+            default: character
+            }
+        })
         return TokenSecret(value: "trk_" + encoded)
     }
 
@@ -50,8 +56,3 @@ public func sha256Digest(_ bytes: some Sequence<UInt8>) -> [UInt8] {
     Array(SHA256.hash(data: Array(bytes)))
 }
 
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}

@@ -35,7 +35,7 @@ struct RegistryTable: Sendable {
         guard let resource = Registry.resource(named: resourceName) else { preconditionFailure("no resource \(resourceName)") }
         self.resource = resource
         self.table = table
-        self.view = "api_" + resourceName.replacingOccurrences(of: "-", with: "_")
+        self.view = "api_" + String(resourceName.map { $0 == "-" ? "_" : $0 })
         self.links = links
         self.constraintFields = constraintFields
         self.hooks = hooks
@@ -101,11 +101,6 @@ struct RegistryTable: Sendable {
     ] + operationTables).map { ($0.resource.name, $0) })
 }
 
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}
 
 /// What a create does besides inserting the row, inside the same transaction.
 struct CreateHooks: Sendable {

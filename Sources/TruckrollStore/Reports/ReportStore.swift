@@ -95,11 +95,10 @@ public struct ReportStore: Sendable {
             LEFT JOIN equipment_model m ON m.id = u.equipment_model_id LEFT JOIN service_contract k ON k.id = r.contract_id
             WHERE
             """ + " " + scope
-        if name == .sla { return try await slaCompliance(calls, until: query.to) }
         let sql: PGQuery
         switch name {
         case .sla:
-            preconditionFailure("computed in Swift above")
+            return try await slaCompliance(calls, until: query.to)
         case .downtime:
             sql = "WITH calls AS (" + calls + """
                 ), down AS (
@@ -209,22 +208,9 @@ public struct ReportStore: Sendable {
 
     /// Minutes each call spent on hold, by hold code, from the event log.
     func holdMinutes(_ ids: [Int], until end: Date, on connection: PGConnection) async throws -> [Int: [String: Double]] {
-        let rows = try await connection.query("""
-            SELECT entity_id, at, from_status, to_status, data->>'hold_code' FROM event
-            WHERE entity = 'service_request' AND entity_id = ANY(\(ids)) AND (to_status = 'on_hold' OR from_status = 'on_hold')
-            ORDER BY entity_id, id
-            """)
-        var minutes: [Int: [String: Double]] = [:]
-        var open: [Int: (code: String, since: Date)] = [:]
-        for row in rows {
-            let (id, at, from, to, code) = try row.decode((Int, Date, String?, String?, String?).self)
-            if from == "on_hold", let hold = open.removeValue(forKey: id) {
-                minutes[id, default: [:]][hold.code, default: 0] += max(0, at.timeIntervalSince(hold.since)) / 60
-            }
-            if to == "on_hold", let code { open[id] = (code, at) }
+        try await HoldHistory.holds(ids, until: end, on: connection).mapValues { holds in
+            holds.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 }
         }
-        for (id, hold) in open { minutes[id, default: [:]][hold.code, default: 0] += max(0, end.timeIntervalSince(hold.since)) / 60 }
-        return minutes
     }
 }
 
