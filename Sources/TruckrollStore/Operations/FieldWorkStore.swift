@@ -22,12 +22,8 @@ public struct FieldWorkStore: Sendable {
     ///   `conflict` (visit not on site, no van, too few in the van).
     public func usePart(visitID: Int, request: JSONObject, expectedVersion: Int, as principal: Principal) async throws -> JSONObject {
         let table = RegistryStore.table("visits")
-        let scope: PGQuery?
-        switch table.resource.transitionAccess[principal.role] {
-        case nil: throw RegistryError.forbidden("role \(principal.role.rawValue) may not record parts on visits")
-        case .all?: scope = nil
-        case .own?: scope = table.ownedRows(principal) ?? "false"
-        }
+        let scope = try RegistryStore.scope(of: principal, on: table, rights: table.resource.transitionAccess,
+                                            refusal: "may not record parts on visits")
         return try await pool.withTransaction { connection in
             let current = try await RegistryStore.lockForWrite(table, id: visitID, scope: scope, expectedVersion: expectedVersion, on: connection)
             var errors: [FieldError] = []

@@ -21,12 +21,8 @@ public struct TransitionStore: Sendable {
         guard let lifecycle = table.resource.lifecycle else {
             throw RegistryError.notAllowed("\(resource) have no status transitions")
         }
-        let scope: PGQuery?
-        switch table.resource.transitionAccess[principal.role] {
-        case nil: throw RegistryError.forbidden("role \(principal.role.rawValue) may not change the status of \(resource)")
-        case .all?: scope = nil
-        case .own?: scope = table.ownedRows(principal) ?? "false"
-        }
+        let scope = try RegistryStore.scope(of: principal, on: table, rights: table.resource.transitionAccess,
+                                            refusal: "may not change the status of \(resource)")
         return try await RegistryStore(pool: pool).translatingErrors(for: table) {
             try await pool.withTransaction { connection in
                 let current = try await RegistryStore.lockForWrite(table, id: id, scope: scope, expectedVersion: expectedVersion, on: connection)

@@ -95,14 +95,18 @@ public struct RegistryStore: Sendable {
     /// The rows `principal` reaches: `nil` for all, a condition for some.
     /// - Throws: ``RegistryError/forbidden(_:)`` when the role has no access of that kind.
     static func scope(of principal: Principal, on table: RegistryTable, writing: Bool) throws -> PGQuery? {
-        let rights = writing ? table.resource.access.write : table.resource.access.read
+        try scope(of: principal, on: table, rights: writing ? table.resource.access.write : table.resource.access.read,
+                  refusal: "may not \(writing ? "change" : "read") \(table.resource.name)")
+    }
+
+    /// The rows `principal` reaches under `rights` (read, write or transition rights): `nil` for all, a condition
+    /// for some.
+    /// - Throws: ``RegistryError/forbidden(_:)`` with "role … `refusal`" when the role has none.
+    static func scope(of principal: Principal, on table: RegistryTable, rights: [Role: Scope], refusal: String) throws -> PGQuery? {
         switch rights[principal.role] {
-        case nil:
-            throw RegistryError.forbidden("role \(principal.role.rawValue) may not \(writing ? "change" : "read") \(table.resource.name)")
-        case .all?:
-            return nil
-        case .own?:
-            return table.ownedRows(principal) ?? "false"
+        case nil: throw RegistryError.forbidden("role \(principal.role.rawValue) \(refusal)")
+        case .all?: return nil
+        case .own?: return table.ownedRows(principal) ?? "false"
         }
     }
 
@@ -184,7 +188,7 @@ public struct RegistryStore: Sendable {
     /// Rows with the table's computed members added, when it has any.
     static func decorated(_ rows: [String], table: RegistryTable, on connection: PGConnection) async throws -> [String] {
         guard let decorate = table.decorate, !rows.isEmpty else { return rows }
-        let objects = try rows.map { json in try JSONDecoder().decode(JSONObject.self, from: Data(json.utf8)) }
+        let objects = try rows.map(decodeObject)
         return try await decorate(objects, connection).map(encoded)
     }
 
@@ -262,7 +266,7 @@ public struct RegistryStore: Sendable {
         return try await translatingErrors(for: table) {
             try await pool.withTransaction { connection in
                 let current = try await Self.lockForWrite(table, id: id, scope: scope, expectedVersion: expectedVersion, on: connection)
-                let currentObject = try JSONDecoder().decode(JSONObject.self, from: Data(current.json.utf8))
+                let currentObject = try decodeObject(current.json)
                 let merged: JSONObject
                 switch table.resource.applyPatch(patch, to: currentObject) {
                 case .success(let record): merged = record
