@@ -56,6 +56,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TruckrollPlanning",
+            dependencies: ["TruckrollDomain", "RouteOptimization"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "OptimizerCommands",
             dependencies: [
                 "RouteOptimization",
@@ -70,6 +75,7 @@ let package = Package(
             dependencies: [
                 "LibPQ",
                 "TruckrollDomain",
+                "TruckrollPlanning",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +107,7 @@ let package = Package(
             name: "TruckrollServer",
             dependencies: [
                 "LibPQ",
+                "TruckrollPlanning",
                 "TruckrollAPI",
                 "TruckrollStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -174,6 +181,11 @@ let package = Package(
         .testTarget(
             name: "TruckrollDomainTests",
             dependencies: ["TruckrollDomain"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TruckrollPlanningTests",
+            dependencies: ["TruckrollPlanning", "RouteOptimization", "TruckrollDomain"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -34,6 +34,9 @@ public struct OptimizerOptions: Sendable {
     public var limits: SearchLimits
     /// Start from an existing plan instead of from scratch.
     public var reoptimization: Reoptimization?
+    /// Called with the objective of each new best plan of the final phase (from the search's own thread, so it must
+    /// be cheap); with several threads, each search reports its own. It does not change the search.
+    public var onImprovement: (@Sendable (Double) -> Void)?
 
     /// Creates options.
     /// - Parameters:
@@ -41,11 +44,14 @@ public struct OptimizerOptions: Sendable {
     ///   - threads: parallel searches (at least 1).
     ///   - limits: stopping rule.
     ///   - reoptimization: existing plan to start from.
-    public init(seed: UInt64 = 1, threads: Int = 1, limits: SearchLimits, reoptimization: Reoptimization? = nil) {
+    ///   - onImprovement: progress callback with each new best objective.
+    public init(seed: UInt64 = 1, threads: Int = 1, limits: SearchLimits, reoptimization: Reoptimization? = nil,
+                onImprovement: (@Sendable (Double) -> Void)? = nil) {
         self.seed = seed
         self.threads = max(1, threads)
         self.limits = limits
         self.reoptimization = reoptimization
+        self.onImprovement = onImprovement
     }
 }
 
@@ -98,12 +104,13 @@ public struct RouteOptimizer: Sendable {
         let (context, start) = try initialSolution(options)
         let outcomes: [(best: SearchSolution, iterations: Int)]
         if options.threads == 1 {
-            outcomes = [Self.search(context: context, start: start, seed: options.seed, limits: options.limits)]
+            outcomes = [Self.search(context: context, start: start, seed: options.seed, limits: options.limits, onImprovement: options.onImprovement)]
         } else {
             outcomes = await withTaskGroup(of: (Int, SearchSolution, Int).self) { group in
                 for index in 0..<options.threads {
                     group.addTask {
-                        let outcome = Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits)
+                        let outcome = Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits,
+                                                  onImprovement: options.onImprovement)
                         return (index, outcome.best, outcome.iterations)
                     }
                 }
@@ -137,7 +144,8 @@ public struct RouteOptimizer: Sendable {
     /// (travel and service time first, `CompiledProblem.packingVariant`, then squeeze and ejection insertions of the
     /// jobs left out) first makes room to serve as many jobs as possible, then the real objective is optimised from
     /// the better of the packed and the constructed plan. With a fixed cost per route, fleet minimisation follows.
-    private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits) -> (best: SearchSolution, iterations: Int) {
+    private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits,
+                               onImprovement: (@Sendable (Double) -> Void)?) -> (best: SearchSolution, iterations: Int) {
         var phaseStart = start
         var phase = 0.0..<1.0
         var iterations = 0
@@ -173,7 +181,8 @@ public struct RouteOptimizer: Sendable {
             if fewerRoutes.cost < phaseStart.cost { phaseStart = fewerRoutes }
             phase = fleetPhase.upperBound..<phase.upperBound
         }
-        var (best, total) = search.run(from: phaseStart, limits: limits, phase: phase, firstIteration: iterations)
+        onImprovement?(phaseStart.cost)
+        var (best, total) = search.run(from: phaseStart, limits: limits, phase: phase, firstIteration: iterations, onImprovement: onImprovement)
         best.relocateDescent(context: context)
         return (best, total)
     }

@@ -69,9 +69,11 @@ struct StringRemovalSearch {
     ///   - rankingPenalties: when given, the best solution is the one with the least Σ of these penalties over its
     ///     unassigned jobs, then the least cost (the packing phase ranks by the real penalties).
     ///   - rankingTarget: the run stops as soon as the best solution's Σ of `rankingPenalties` reaches this value.
+    ///   - onImprovement: called with the cost of each new best solution.
     /// - Returns: the best solution found and the overall iteration count at the end.
     /// - Complexity: per iteration O(removed × candidate routes × route length) insertion evaluations.
-    mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double> = 0..<1, firstIteration: Int = 0, rankingPenalties: [Double]? = nil, rankingTarget: Double = -.infinity) -> (best: SearchSolution, iterations: Int) {
+    mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double> = 0..<1, firstIteration: Int = 0, rankingPenalties: [Double]? = nil, rankingTarget: Double = -.infinity,
+                      onImprovement: ((Double) -> Void)? = nil) -> (best: SearchSolution, iterations: Int) {
         var current = start
         var best = start
         let rankedPenalty = { (solution: SearchSolution) in rankingPenalties.map { penalties in solution.unassigned.reduce(0) { $0 + penalties[$1] } } ?? 0 }
@@ -98,6 +100,7 @@ struct StringRemovalSearch {
                 if currentRankedPenalty < bestRankedPenalty || (currentRankedPenalty == bestRankedPenalty && current.cost < best.cost - 1e-9 * abs(best.cost)) {
                     best = current
                     bestRankedPenalty = currentRankedPenalty
+                    onImprovement?(best.cost)
                 }
             }
         }

@@ -111,6 +111,19 @@ public struct CoverageCalendar: Sendable {
         return seconds / 60
     }
 
+    /// The covered intervals that overlap `[start, end)`, clipped to it, in order and without overlaps.
+    /// - Complexity: O(d × w log w) for d local days between the instants and w weekly entries.
+    public func coveredIntervals(from start: Date, to end: Date) -> [DateInterval] {
+        guard end > start else { return [] }
+        var result: [DateInterval] = []
+        for day in stride(from: localDay(containing: start), through: localDay(containing: end), by: 1) {
+            for covered in coveredIntervals(of: day) where covered.end > start && covered.start < end {
+                result.append(DateInterval(start: max(covered.start, start), end: min(covered.end, end)))
+            }
+        }
+        return Self.merged(result)
+    }
+
     // MARK: local days
 
     /// A local date, as the number of days since 1970-01-01 (a Thursday).

@@ -149,6 +149,14 @@ extension FieldType {
     }
 }
 
+extension Field {
+    /// Checks a request body against `fields` (unknown keys, required fields, types and ranges).
+    /// - Returns: every problem, each naming its field.
+    public static func problems(of object: JSONObject, against fields: [Field]) -> [FieldError] {
+        validate(object, against: fields, path: "", isCreate: true)
+    }
+}
+
 /// Checks an object's keys and values against `fields`: unknown keys, missing required fields (when creating),
 /// `null` where a value is required, and every value's type and range. Read-only fields are skipped.
 func validate(_ object: JSONObject, against fields: [Field], path: String, isCreate: Bool) -> [FieldError] {

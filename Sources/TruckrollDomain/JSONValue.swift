@@ -60,6 +60,26 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var integerValue: Int? {
         if case .number(let value) = self, value.rounded() == value, abs(value) < 9.0e15 { Int(value) } else { nil }
     }
+
+    /// The number, when this is one.
+    public var numberValue: Double? {
+        if case .number(let value) = self { value } else { nil }
+    }
+
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { value } else { nil }
+    }
+
+    /// The members, when this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { value } else { nil }
+    }
+
+    /// The flag, when this is a boolean.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { value } else { nil }
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,

@@ -39,6 +39,8 @@ public struct TruckrollConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// `json` for one JSON object per line (log shippers), `text` for people.
     public var logFormat: LogFormat
+    /// Planning workers `truckroll serve` runs in its own process (0: planning runs wait for `truckroll worker`).
+    public var planningWorkers: Int
 
     /// How log lines look.
     public enum LogFormat: String, Sendable {
@@ -94,6 +96,7 @@ public struct TruckrollConfiguration: Sendable {
         if LogFormat(rawValue: format) == nil {
             problems.append(.init(key: "log.format", reason: "expected text or json"))
         }
+        planningWorkers = Self.integer(reader, "planning.workers", default: 1, range: 0...16, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
@@ -118,6 +121,7 @@ public struct TruckrollConfiguration: Sendable {
             ("migrationsDir", migrationsDirectory),
             ("log.level", logLevel.rawValue),
             ("log.format", logFormat.rawValue),
+            ("planning.workers", String(planningWorkers)),
         ]
     }
 

@@ -52,6 +52,8 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
     case pendingMigrations([String])
     /// Another program listens on the address.
     case addressInUse(host: String, port: Int)
+    /// `truckroll worker` shares a database with the API, so it needs one configured.
+    case databaseRequired
 
     public var description: String {
         switch self {
@@ -60,6 +62,8 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
                 + "apply them with: truckroll migrate"
         case .addressInUse(let host, let port):
             "cannot listen on \(host):\(port): the port is in use (choose another with --port or TRUCKROLL_HTTP_PORT)"
+        case .databaseRequired:
+            "planning workers need the API's database: pass --database-url or set TRUCKROLL_DATABASE_URL"
         }
     }
 }
@@ -114,6 +118,7 @@ public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
         fieldWork: FieldWorkStore(pool: pool)
     ).addRoutes(to: api)
     ReportController(reports: ReportStore(pool: pool)).addRoutes(to: api)
+    PlanController(runs: PlanRunStore(pool: pool)).addRoutes(to: api)
     return router
 }
 
@@ -156,6 +161,7 @@ public func runServer(
         logger: logger
     )
     services.append(PoolService(pool: pool))
+    services += planningWorkers(count: configuration.planningWorkers, pool: pool, logger: logger)
     do {
         try await prepare(pool)
     } catch {
@@ -167,6 +173,12 @@ public func runServer(
         configuration: configuration, pool: pool, services: services, onServerRunning: onServerRunning, logger: logger
     )
     try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+}
+
+/// `count` planning workers named after this host and process.
+public func planningWorkers(count: Int, pool: PGPool, logger: Logger) -> [PlanningWorker] {
+    let process = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    return (0..<count).map { PlanningWorker(runs: PlanRunStore(pool: pool), name: "\(process)/\($0 + 1)", logger: logger) }
 }
 
 /// Maps database failures to 503 problems: the client may retry once the database is back.
@@ -224,4 +236,20 @@ struct EmbeddedPostgresService: Service {
             logger.error("embedded PostgreSQL did not stop", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// Runs `truckroll worker`: planning workers only, no HTTP, against a configured database, until SIGINT or SIGTERM.
+/// - Throws: ``ServeError`` when no database is configured or migrations are pending.
+public func runPlanningWorkers(configuration: TruckrollConfiguration, count: Int, logger: Logger) async throws {
+    guard configuration.databaseURL != nil else { throw ServeError.databaseRequired }
+    let database = try PGConnectionConfiguration(url: configuration.databaseURL ?? "")
+    let migrations = try Migration.load(directory: configuration.migrationsDirectory)
+    let status = try await MigrationRunner(configuration: database, migrations: migrations, logger: logger).status()
+    guard status.pending.isEmpty else { throw ServeError.pendingMigrations(status.pending.map(\.fileName)) }
+    let pool = PGPool(configuration: database, options: PGPool.Options(maxConnections: max(2, count + 1), leaseTimeout: configuration.leaseTimeout),
+                      logger: logger)
+    let group = ServiceGroup(configuration: .init(
+        services: [.init(service: PoolService(pool: pool))] + planningWorkers(count: count, pool: pool, logger: logger).map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
 }

@@ -1,0 +1,187 @@
+import FoundationEssentials
+import RouteOptimization
+
+/// The optimiser's problem for a snapshot, and the maps back to requests, technicians and visits.
+///
+/// Minute 0 is the snapshot's `now`. Every shift becomes a route; a request becomes a job with its site's access
+/// hours as time windows, its downtime cost per minute as weight, its restore SLA as due time with a lateness cost,
+/// and, per technician, the earliest time the parts it needs can be on site (van stock, depot pick-up, or the RMA's
+/// ETA). Visits on the way or on site are pinned first on their technician's route; locked visits are pinned at
+/// their booked time.
+public struct PlanningProblem: Sendable {
+    /// The snapshot it was built from.
+    public let snapshot: PlanningSnapshot
+    /// The optimiser's problem.
+    public let routing: RoutingProblem
+    /// The travel model used.
+    public let travelModel: any TravelModel
+    /// For each job, the index of its request in `snapshot.requests`.
+    let requestOfJob: [Int]
+    /// For each routing technician, the index in `snapshot.technicians`.
+    let snapshotTechnician: [Int]
+    /// Requests not given to the optimiser, with why.
+    let excluded: [(request: Int, reason: String)]
+    /// The booked visit of each job, if any.
+    let visitOfJob: [Int: OpenVisit]
+    /// The booked visits, as a plan the optimiser accepts (visits it cannot schedule are left out).
+    let currentPlan: Plan
+    /// The prices used.
+    let policy: PlanningPolicy
+
+    /// The instant of a problem minute.
+    func date(_ minute: Double) -> Date { snapshot.now.addingTimeInterval(minute * 60) }
+    /// The problem minute of an instant.
+    func minute(_ date: Date) -> Double { date.timeIntervalSince(snapshot.now) / 60 }
+
+    /// Builds the problem.
+    /// - Complexity: O(points² ) for a dense travel matrix, O(requests × technicians) for eligibility and parts.
+    public init(snapshot: PlanningSnapshot, policy: PlanningPolicy = PlanningPolicy(), travel: any TravelModel = GreatCircleTravel()) {
+        self.snapshot = snapshot
+        self.policy = policy
+        self.travelModel = travel
+        let now = snapshot.now
+        let horizonEnd = snapshot.horizon.end.timeIntervalSince(now) / 60
+        func minute(_ date: Date) -> Double { date.timeIntervalSince(now) / 60 }
+
+        var points: [Coordinate] = []
+        var nodeOfPoint: [Coordinate: Int] = [:]
+        func node(_ point: Coordinate) -> Int {
+            if let node = nodeOfPoint[point] { return node }
+            points.append(point)
+            nodeOfPoint[point] = points.count - 1
+            return points.count - 1
+        }
+        let requestIndex = Dictionary(uniqueKeysWithValues: snapshot.requests.enumerated().map { ($1.id, $0) })
+        let technicianIndex = Dictionary(uniqueKeysWithValues: snapshot.technicians.enumerated().map { ($1.id, $0) })
+        let openVisits = snapshot.visits.filter { requestIndex[$0.requestID] != nil && technicianIndex[$0.technicianID] != nil }
+        let inProgress = Dictionary(openVisits.filter(\.isInProgress).map { ($0.technicianID, $0) }) { first, _ in first }
+
+        // Technicians: shifts from now on; one on site starts from that site.
+        var technicians: [Technician] = []
+        var snapshotTechnician: [Int] = []
+        var shiftsOf: [[DateInterval]] = []
+        for (index, technician) in snapshot.technicians.enumerated() {
+            var shifts = technician.shifts.compactMap { shift -> DateInterval? in
+                let start = max(shift.start, now)
+                return shift.end.timeIntervalSince(start) >= 300 ? DateInterval(start: start, end: shift.end) : nil
+            }
+            var start = node(technician.home)
+            if let visit = inProgress[technician.id], let request = requestIndex[visit.requestID] {
+                start = node(snapshot.requests[request].location)
+                let busyUntil = max(visit.plannedEnd, now.addingTimeInterval(300))
+                if !(shifts.first.map { $0.start <= now } ?? false) || shifts[0].end < busyUntil {
+                    let end = max(busyUntil.addingTimeInterval(3600), shifts.first.map { $0.start <= now ? $0.end : now } ?? now)
+                    if let first = shifts.first, first.start <= now { shifts.removeFirst() }
+                    shifts.insert(DateInterval(start: now, end: end), at: 0)
+                }
+            }
+            guard !shifts.isEmpty else { continue }
+            technicians.append(Technician(
+                id: .init(String(technician.id)), startNode: start, endNode: node(technician.home),
+                shifts: shifts.map { Shift(start: minute($0.start), end: minute($0.end)) }, skills: technician.skills))
+            snapshotTechnician.append(index)
+            shiftsOf.append(shifts)
+        }
+        let routingIndexOfTechnician = Dictionary(uniqueKeysWithValues: snapshotTechnician.enumerated().map { (snapshot.technicians[$1].id, $0) })
+
+        // Jobs.
+        var jobs: [Job] = []
+        var requestOfJob: [Int] = []
+        var excluded: [(request: Int, reason: String)] = []
+        var visitOfJob: [Int: OpenVisit] = [:]
+        var pins: [PinnedVisit] = []
+        let visitOfRequest = Dictionary(openVisits.map { ($0.requestID, $0) }) { first, _ in first }
+        func shiftIndex(_ technician: Int, containing instant: Date) -> Int? {
+            shiftsOf[technician].firstIndex { $0.start <= instant && instant < $0.end }
+                ?? shiftsOf[technician].firstIndex { instant < $0.end }
+        }
+        for (index, request) in snapshot.requests.enumerated() {
+            let visit = visitOfRequest[request.id]
+            if let visit, !visit.isInProgress, visit.plannedStart >= snapshot.horizon.end {
+                excluded.append((index, "booked after the horizon (visit \(visit.id))"))
+                continue
+            }
+            let weight = policy.downtimeWeightPerMinute(request)
+            let lateness = request.restoreDue == nil ? 0 : policy.slaBreachCostPerHour / 60
+            var service = Double(visit?.plannedMinutes ?? request.repairMinutes)
+            var windows: [TimeWindow]
+            var releaseByTechnician: [Technician.ID: Double] = [:]
+            var byLevel: [Int: Double] = [:]
+            if let visit, visit.isInProgress, let technician = routingIndexOfTechnician[visit.technicianID] {
+                service = max(5, visit.plannedEnd.timeIntervalSince(now) / 60)
+                windows = [TimeWindow(earliest: 0, latest: max(0, horizonEnd))]
+                pins.append(PinnedVisit(job: jobs.count, technician: technician, shift: 0))
+            } else {
+                if let visit, visit.locked, visit.plannedStart >= now, let technician = routingIndexOfTechnician[visit.technicianID],
+                   let shift = shiftIndex(technician, containing: visit.plannedStart) {
+                    let start = minute(visit.plannedStart)
+                    windows = [TimeWindow(earliest: start, latest: start)]
+                    pins.append(PinnedVisit(job: jobs.count, technician: technician, shift: shift))
+                } else {
+                    let open = request.accessHours ?? [DateInterval(start: now, end: snapshot.horizon.end)]
+                    windows = open.compactMap { interval in
+                        let earliest = max(0, minute(interval.start))
+                        let closing = min(horizonEnd, minute(interval.end))
+                        return closing > earliest ? TimeWindow(earliest: earliest, latest: max(earliest, closing - service)) : nil
+                    }
+                    guard !windows.isEmpty else {
+                        excluded.append((index, "the site is closed for the whole horizon"))
+                        continue
+                    }
+                    if !request.requiredSkills.isEmpty {
+                        byLevel = policy.serviceFactorByLevel.mapValues { ($0 * service).rounded() }
+                    }
+                }
+                for (routingIndex, snapshotIndex) in snapshotTechnician.enumerated() {
+                    let technician = snapshot.technicians[snapshotIndex]
+                    let release = PartsAvailability.earliestStart(
+                        of: request, by: technician, firstShiftStart: shiftsOf[routingIndex][0].start, depots: snapshot.depots,
+                        policy: policy, travel: travel)
+                    if let release, release > now { releaseByTechnician[.init(String(technician.id))] = minute(release) }
+                    if release == nil { releaseByTechnician[.init(String(technician.id))] = .infinity }
+                }
+            }
+            if let visit { visitOfJob[jobs.count] = visit }
+            let skills = request.requiredSkills.sorted { $0.key < $1.key }.map { SkillRequirement(skill: $0.key, minimumLevel: $0.value) }
+            jobs.append(Job(
+                id: .init(String(request.id)), node: node(request.location), serviceMinutes: service, serviceMinutesByLevel: byLevel,
+                timeWindows: windows, requiredSkills: skills, downtimeWeight: weight,
+                releaseTime: max(0, minute(request.reportedAt)), releaseTimeByTechnician: releaseByTechnician,
+                dueTime: request.restoreDue.map(minute), latenessCostPerMinute: lateness,
+                unassignedPenalty: (weight + lateness) * (max(0, horizonEnd) + 1_440) + 1_000))
+            requestOfJob.append(index)
+        }
+
+        let routing = RoutingProblem(
+            technicians: technicians, jobs: jobs, travel: travel.matrix(points),
+            objective: ObjectiveWeights(downtimeFactor: 1, travelCostPerMinute: policy.travelCostPerHour / 60), pinnedVisits: pins)
+        self.routing = routing
+        self.requestOfJob = requestOfJob
+        self.snapshotTechnician = snapshotTechnician
+        self.excluded = excluded
+        self.visitOfJob = visitOfJob
+
+        // The booked visits as a plan, in booked order; visits the optimiser cannot schedule there are left out.
+        var routes: [PlannedRoute] = []
+        let optimizer = try? RouteOptimizer(problem: routing)
+        var bookedJobs: [[Int]: [(start: Date, job: Int, pinned: Bool)]] = [:]
+        let pinnedJobs = Set(pins.map(\.job))
+        for (job, visit) in visitOfJob {
+            guard let technician = routingIndexOfTechnician[visit.technicianID],
+                  let shift = visit.isInProgress ? 0 : shiftIndex(technician, containing: visit.plannedStart) else { continue }
+            bookedJobs[[technician, shift], default: []].append((visit.isInProgress ? .distantPast : visit.plannedStart, job, pinnedJobs.contains(job)))
+        }
+        var placed = Set<Int>()
+        for (key, booked) in bookedJobs.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            var route = PlannedRoute(technician: key[0], shift: key[1], jobs: [])
+            for entry in booked.sorted(by: { ($0.start, $0.job) < ($1.start, $1.job) }) {
+                route.jobs.append(entry.job)
+                let trial = Plan(routes: [route], unassigned: (0..<jobs.count).filter { !route.jobs.contains($0) })
+                if optimizer.map({ (try? $0.evaluate(trial)) == nil }) ?? true, !entry.pinned { route.jobs.removeLast() }
+            }
+            placed.formUnion(route.jobs)
+            if !route.jobs.isEmpty { routes.append(route) }
+        }
+        currentPlan = Plan(routes: routes, unassigned: (0..<jobs.count).filter { !placed.contains($0) })
+    }
+}
