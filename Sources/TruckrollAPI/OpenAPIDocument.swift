@@ -111,6 +111,7 @@ public enum OpenAPIDocument {
         paths["/v1/me/visits"] = .object(["get": operation("The calling technician's visits still to do, in planned order", tag: "visits",
             responses: ["200": jsonResponse("Visits", schema: .object(["type": "object", "properties": .object([
                 "items": .object(["type": "array", "items": ref("Visit")])])]))])])
+        addPlanningPaths(&paths)
         schemas["TokenWithSecret"] = .object(["allOf": [ref("Token"), .object([
             "type": "object", "properties": .object(["secret": .object(["type": "string", "description": "Shown once; keep it safe."])]),
         ])]])
@@ -123,6 +124,38 @@ public enum OpenAPIDocument {
                 "securitySchemes": .object(["bearer": .object(["type": "http", "scheme": "bearer"])]),
             ]),
         ])
+    }
+
+    /// `/v1/plans`, `/v1/plans/{id}`, `/v1/plans/{id}/apply`, `/v1/planning-policy` and `/v1/board`.
+    static func addPlanningPaths(_ paths: inout JSONObject) {
+        let object = JSONValue.object(["type": "object"])
+        let id = JSONValue.object(["name": "id", "in": "path", "required": true, "schema": .object(["type": "integer", "minimum": 1])])
+        paths["/v1/plans"] = .object([
+            "post": operation("Queue a planning run (a worker solves it; follow it with GET /v1/plans/{id})", tag: "planning",
+                              body: schema(PlanRequest.fields, forOutput: false, requireNothing: true),
+                              responses: ["202": jsonResponse("The queued run", schema: object)]),
+            "get": operation("The latest planning runs, newest first", tag: "planning", parameters: [
+                .object(["name": "status", "in": "query", "required": false, "schema": .object(["type": "string",
+                    "enum": ["queued", "running", "done", "failed", "applied", "cancelled"]])]),
+                .object(["name": "limit", "in": "query", "required": false, "schema": .object(["type": "integer", "minimum": 1, "maximum": 200])]),
+            ], responses: ["200": jsonResponse("Runs", schema: object)]),
+        ])
+        paths["/v1/plans/{id}"] = .object(["get": operation(
+            "A run: progress, then the plan for review (routes with ETAs, KPIs against the current plan and a naive dispatch, why)",
+            tag: "planning", parameters: [id], responses: ["200": jsonResponse("The run", schema: object)])])
+        paths["/v1/plans/{id}/apply"] = .object(["post": operation(
+            "Apply a solved plan; items changed since it was computed are reported and left as they are", tag: "planning",
+            parameters: [id], responses: ["200": jsonResponse("What was booked, moved, cancelled and skipped", schema: object),
+                                          "409": problemResponse("Not a solved plan, already applied, or a what-if run")])])
+        paths["/v1/planning-policy"] = .object([
+            "get": operation("What triggers repair runs and how they run", tag: "planning", responses: ["200": jsonResponse("The policy", schema: object)]),
+            "patch": operation("Change the planning policy", tag: "planning", body: schema(PlanningPolicyFields.fields, forOutput: false, requireNothing: true),
+                               responses: ["200": jsonResponse("The policy", schema: object)]),
+        ])
+        paths["/v1/board"] = .object(["get": operation(
+            "The booked routes per technician with downtime cost and SLA status", tag: "planning",
+            parameters: [.object(["name": "hours", "in": "query", "required": false, "schema": .object(["type": "integer", "minimum": 1, "maximum": 168])])],
+            responses: ["200": jsonResponse("The board", schema: object)])])
     }
 
     static func collectionOperations(_ resource: Resource, schemaName: String) -> JSONObject {

@@ -140,7 +140,12 @@ struct JobsCommand: AsyncParsableCommand {
             if json { Output.json(.array(visits.map(JSONValue.object))) } else {
                 Output.table(visits, columns: ["id", "planned_start", "status", "priority", "site_address", "serial_number", "model_name", "symptom"])
                 for visit in visits {
-                    guard case .array(let parts)? = visit["parts_to_bring"], !parts.isEmpty else { continue }
+                    let planned = visit["bring_parts"]?.arrayValue?.compactMap(\.objectValue) ?? []
+                    for part in planned {
+                        print("visit \(Output.text(visit["id"])): bring \(Output.text(part["part_number"])) \(Output.text(part["description"])) "
+                              + "(\(Output.text(part["why"]))): \(Output.text(part["source"]))")
+                    }
+                    guard planned.isEmpty, case .array(let parts)? = visit["parts_to_bring"], !parts.isEmpty else { continue }
                     let list = parts.compactMap { part -> String? in
                         guard case .object(let part) = part else { return nil }
                         return "\(Output.text(part["part_number"])) (\(Output.text(part["in_van"])) in van)"

@@ -28,6 +28,17 @@ import TruckrollTestSupport
         "vehicles": "vehicleB", "stock": "stockB", "service-requests": "requestB", "visits": "visitB", "rmas": "rmaB",
         "part-requests": "partRequestB",
     ]
+    /// Planning routes: a request each role may or may not make, and the answer when allowed (no side effects:
+    /// invalid bodies and missing plans).
+    static let planningProbes: [String: (path: String, body: [String: Int]?, writes: Bool, status: Int)] = [
+        "GET plans": ("/v1/plans", nil, false, 200),
+        "POST plans": ("/v1/plans", ["horizon_minutes": 0], true, 422),
+        "GET plans/{id}": ("/v1/plans/999999", nil, false, 404),
+        "POST plans/{id}/apply": ("/v1/plans/999999/apply", nil, true, 404),
+        "GET planning-policy": ("/v1/planning-policy", nil, false, 200),
+        "PATCH planning-policy": ("/v1/planning-policy", ["late_after_minutes": 0], true, 422),
+        "GET board": ("/v1/board", nil, false, 200),
+    ]
     static let roles: [String: Role] = [
         "admin": .admin, "support": .supportAgent, "dispatcher": .dispatcher, "manager": .manager,
         "techA": .technician, "techB": .technician, "vendorA": .vendorCoordinator, "vendorB": .vendorCoordinator,
@@ -69,6 +80,16 @@ import TruckrollTestSupport
                                 let mine = username == "techA" ? fixture["visitA"] : fixture["visitB"]
                                 #expect(reply.items.compactMap { $0["id"] as? Int } == [mine])
                             }
+                            checked += 1
+                        }
+                        continue
+                    }
+                    if let probe = Self.planningProbes["\(route.method) \(segments.dropFirst().joined(separator: "/"))"] {
+                        for (username, role) in Self.roles {
+                            let reply = try await TestHTTP(base: base, token: fixture.tokens[username])
+                                .send(route.method, probe.path, json: probe.body)
+                            let allowed = probe.writes ? [Role.admin, .dispatcher] : [.admin, .dispatcher, .manager, .supportAgent]
+                            #expect(reply.status == (allowed.contains(role) ? probe.status : 403), "\(route.method) \(probe.path) as \(username): \(reply.text.prefix(200))")
                             checked += 1
                         }
                         continue
