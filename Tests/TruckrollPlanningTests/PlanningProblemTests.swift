@@ -1,4 +1,5 @@
 import FoundationEssentials
+import RouteOptimization
 import Testing
 import TruckrollDomain
 import TruckrollPlanning
@@ -21,5 +22,93 @@ extension PlanningProblemTests {
         let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1), F.technician(2)], requests: requests),
                                         PlanningOptions(repair: true, disruptionBudget: 5, maxIterations: 2_000))
         #expect(outcome.review.unassigned.map(\.requestId) == [])
+    }
+}
+
+extension PlanningProblemTests {
+    @Test func greatCircleTravelMatchesKnownDistancesAndTheMatrixAgreesWithLegs() {
+        let travel = GreatCircleTravel(roadFactor: 1, averageSpeedKmh: 60)
+        let lyon = Coordinate(latitude: 45.7640, longitude: 4.8357)
+        let paris = Coordinate(latitude: 48.8566, longitude: 2.3522)
+        let leg = travel.leg(from: lyon, to: paris)
+        #expect(abs(leg.kilometres - 392) < 3, "Lyon–Paris is about 392 km as the crow flies, got \(leg.kilometres)")
+        #expect(abs(leg.minutes - leg.kilometres) < 1e-9, "at 60 km/h a kilometre takes a minute")
+        // A region about 150 km across: Lyon, Grenoble, Saint-Étienne, Annecy.
+        let points = [lyon, Coordinate(latitude: 45.19, longitude: 5.72), Coordinate(latitude: 45.44, longitude: 4.39),
+                      Coordinate(latitude: 45.90, longitude: 6.13)]
+        let dense = travel.matrix(points)
+        let planar = GreatCircleTravel(roadFactor: 1, averageSpeedKmh: 60, largestDenseMatrix: 1).matrix(points)
+        for from in points.indices {
+            for to in points.indices {
+                #expect(abs(dense.time(from, to) - travel.leg(from: points[from], to: points[to]).minutes) < 1e-9)
+                #expect(abs(planar.time(from, to) - dense.time(from, to)) <= 0.01 * dense.time(from, to) + 1e-9,
+                        "the planar projection stays within 1 % at this scale")
+            }
+        }
+    }
+
+    @Test func aRequiredPartWithNoSourceIsLeftOutAndSaysSo() async throws {
+        let part = PartNeed(partID: 7, partNumber: "BOARD-7", description: "Main board", likelihood: nil)
+        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1)], requests: [F.request(1, parts: [part]), F.request(2)]))
+        #expect(outcome.review.unassigned.map(\.requestId) == [1])
+        #expect(outcome.review.unassigned.first?.reason.contains("waiting for parts") == true)
+    }
+
+    @Test func thePartInTheVanWinsOverTheDepotDetour() async throws {
+        let part = PartNeed(partID: 100, partNumber: "FUSER-1", description: "Fuser", likelihood: 0.8)
+        let outcome = try await F.solve(F.snapshot(
+            technicians: [F.technician(1, van: [:]), F.technician(2, van: [100: 1])],
+            requests: [F.request(1, priority: "P1", parts: [part])]))
+        let visit = try #require(outcome.review.routes.first { !$0.visits.isEmpty })
+        #expect(visit.technicianId == 2)
+        #expect(visit.visits[0].bringParts.map(\.source) == ["in the van"])
+        #expect(visit.visits[0].bringParts.map(\.why) == ["used on 80 % of past visits of this model and problem"])
+    }
+
+    @Test func aLikelyPartFromTheDepotDelaysTheStartByTheDetour() async throws {
+        let part = PartNeed(partID: 100, partNumber: "FUSER-1", description: "Fuser", likelihood: 0.5)
+        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1)], requests: [F.request(1, parts: [part])]))
+        let visit = try #require(outcome.review.routes.first?.visits.first)
+        // Shift at 07:00; depot 15 minutes' pick-up plus the drives there and on to the site.
+        let travel = GreatCircleTravel()
+        let home = F.technician(1).home
+        let detour = travel.leg(from: home, to: F.depot.location).minutes + 15 + travel.leg(from: F.depot.location, to: F.request(1).location).minutes
+        #expect(visit.start >= F.at("07:00").addingTimeInterval(detour * 60 - 1))
+        #expect(visit.bringParts.first?.source == "pick up at depot D01")
+    }
+
+    @Test func theNaiveDispatchIsWorseOrEqualAndEveryoneGetsTheSameRequests() async throws {
+        let priorities = ["P1", "P2", "P3", "P4"]
+        let requests: [PlanningRequest] = (1...10).map { (index: Int) -> PlanningRequest in
+            let site = Coordinate(latitude: 45.70 + Double(index % 5) * 0.02, longitude: 4.78 + Double(index / 5) * 0.05)
+            let reported = "05:" + (index * 5 < 10 ? "0" : "") + String(index * 5)
+            return F.request(index, at: site, priority: priorities[index % 4], minutes: 30 + 7 * index, costPerHour: Double(50 * index),
+                             reported: reported)
+        }
+        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1), F.technician(2)], requests: requests),
+                                        PlanningOptions(maxIterations: 5_000))
+        let review = outcome.review
+        #expect(review.kpis.assigned == 10 && review.naiveDispatch.assigned == 10 && review.currentPlan.assigned == 0)
+        #expect(review.kpis.downtimeCost <= review.naiveDispatch.downtimeCost)
+        #expect(review.kpis.downtimeCost < review.currentPlan.downtimeCost)
+        #expect(outcome.changes.bookings.count == 10 && outcome.changes.cancellations.isEmpty)
+        // Bookings of one technician never overlap.
+        for technician in [1, 2] {
+            let mine = outcome.changes.bookings.filter { $0.technicianId == technician }.sorted { $0.plannedStart < $1.plannedStart }
+            for (earlier, later) in zip(mine, mine.dropFirst()) {
+                #expect(earlier.plannedStart.addingTimeInterval(Double(earlier.plannedMinutes) * 60) <= later.plannedStart)
+            }
+        }
+    }
+
+    @Test func aWhatIfRemovesTheTechnicianAndTheirBookingsAndCopiesAnother() {
+        let snapshot = F.snapshot(technicians: [F.technician(1), F.technician(2, skills: ["copier": 5])], requests: [F.request(1)],
+                                  visits: [OpenVisit(id: 9, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("08:00"),
+                                                     plannedMinutes: 60, status: "planned", locked: false)])
+        let changed = WhatIf(unavailableTechnicianIDs: [1], extraTechniciansLike: [2, 2]).applied(to: snapshot)
+        #expect(changed.technicians.map(\.id) == [2, -1, -2])
+        #expect(changed.technicians.map(\.code) == ["T2", "EXTRA-1", "EXTRA-2"])
+        #expect(changed.technicians[1].skills == ["copier": 5])
+        #expect(changed.visits.isEmpty)
     }
 }

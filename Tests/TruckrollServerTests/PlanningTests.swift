@@ -205,3 +205,51 @@ import TruckrollTestSupport
         }
     }
 }
+
+extension PlanningTests {
+    @Test func technicianAvailabilityRMAETAsAndLateVisitsQueueOneRepairRunEach() async throws {
+        try await Fixture.withDatabasePool { pool in
+            let fixture = try await Fixture.make(pool: pool, requests: 2)
+            _ = try await pool.query("UPDATE planning_policy SET replan_on_events = true")
+            let runs = PlanRunStore(pool: pool)
+            func queuedTriggers() async throws -> [String] {
+                try await pool.query("SELECT trigger FROM plan_run WHERE kind = 'repair' AND status = 'queued' ORDER BY id").map { try $0.decode(String.self, at: 0) }
+            }
+            func clear() async throws { _ = try await pool.query("UPDATE plan_run SET status = 'cancelled' WHERE status = 'queued'") }
+
+            _ = try await RegistryStore(pool: pool).update("technicians", id: fixture["technician2"], patch: ["status": "inactive"],
+                                                           expectedVersion: 1, as: .operator)
+            #expect(try await queuedTriggers() == ["technician_unavailable"])
+            // A second change while a repair run waits adds none: the waiting run will see it.
+            _ = try await RegistryStore(pool: pool).update("technicians", id: fixture["technician2"], patch: ["status": "active"],
+                                                           expectedVersion: 2, as: .operator)
+            #expect(try await queuedTriggers() == ["technician_unavailable"])
+            try await clear()
+
+            _ = try await pool.query("INSERT INTO vendor (code, name, time_zone, business_hours) VALUES ('V', 'Vendor', 'Europe/Paris', '[]')")
+            let rma = try await pool.query("""
+                INSERT INTO rma (vendor_id, unit_id, service_request_id, kind, status, eta)
+                SELECT id, \(fixture["unit1"]), \(fixture["request1"]), 'field_replaceable', 'shipped', now() + interval '2 hours' FROM vendor
+                RETURNING id
+                """)[0].decode(Int.self, at: 0)
+            _ = try await pool.query("UPDATE rma SET eta = eta + interval '3 hours' WHERE id = \(rma)")
+            #expect(try await queuedTriggers() == ["rma_eta_changed"])
+            try await clear()
+
+            _ = try await pool.query("""
+                INSERT INTO visit (service_request_id, technician_id, planned_start, planned_minutes)
+                VALUES (\(fixture["request2"]), \(fixture["technician1"]), now() - interval '2 hours', 30)
+                """)
+            try await runs.queueRepairForLateVisits()
+            try await runs.queueRepairForLateVisits()
+            #expect(try await queuedTriggers() == ["visit_late"])
+            try await clear()
+            try await runs.queueRepairForLateVisits()
+            #expect(try await queuedTriggers() == [], "one repair per late visit")
+
+            _ = try await pool.query("UPDATE planning_policy SET replan_on_events = false")
+            _ = try await pool.query("UPDATE rma SET eta = eta + interval '1 hour' WHERE id = \(rma)")
+            #expect(try await queuedTriggers() == [], "events do not trigger runs when the policy says so")
+        }
+    }
+}
