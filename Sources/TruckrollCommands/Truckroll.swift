@@ -16,7 +16,7 @@ public struct Truckroll: AsyncParsableCommand {
             Serve.self, Migrate.self, AdminCommand.self, ImportCommand.self, LoginCommand.self,
             ListCommand.self, ShowCommand.self, CreateCommand.self, EditCommand.self, DeleteCommand.self,
             CallCommand.self, QueueCommand.self, JobsCommand.self, JobCommand.self, RMACommand.self, ReportCommand.self,
-            OptimizeCommand.self, Bench.self, ConfigCommand.self, BackupCommand.self, RestoreCommand.self,
+            OptimizeCommand.self, Bench.self, ConfigCommand.self, BackupCommand.self, RestoreCommand.self, SampleCommand.self,
         ]
     )
 
