@@ -83,6 +83,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "TruckrollSample",
+            dependencies: ["LibPQ", "TruckrollDomain"],
+            swiftSettings: strict
+        ),
+
         // MARK: adapters
         .target(
             name: "TruckrollAPI",
@@ -127,6 +133,7 @@ let package = Package(
                 "TruckrollClient",
                 "TruckrollServer",
                 "TruckrollStore",
+                "TruckrollSample",
                 "LibPQ",
                 "OptimizerCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -176,6 +183,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TruckrollSampleTests",
+            dependencies: ["TruckrollSample", "TruckrollStore", "TruckrollDomain", "LibPQ", "TruckrollTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

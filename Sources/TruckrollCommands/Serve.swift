@@ -15,23 +15,21 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
     @OptionGroup var database: DatabaseOptions
 
-    @Flag(help: "Load the demo data set into an empty registry and print a new token for the demo admin.")
+    @Flag(help: "Load the demo-size sample business into an empty database and print tokens for its admin, dispatcher, technician and vendor coordinator.")
     var demo = false
-
-    @Option(name: .customLong("demo-dir"), help: ArgumentHelp("CSV files of the demo data set.", valueName: "path"))
-    var demoDirectory = "deploy/demo"
 
     func run() async throws {
         try await reportingFailures {
             let configuration = try database.configuration(adding: listen.flags)
             let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
-            let demoToken = DemoToken()
+            let demoCredentials = DemoCredentials()
             try await runServer(configuration: configuration, environment: ProcessInfo.processInfo.environment, prepare: { pool in
-                if demo { await demoToken.set(try await DemoData(directory: demoDirectory).prepare(pool: pool)) }
+                if demo { await demoCredentials.set(try await DemoData().prepare(pool: pool)) }
             }, onServerRunning: { port in
                 let base = "http://\(configuration.httpHost):\(port)"
                 var text = "Truckroll is serving on \(base) (health: /health, API: /v1, description: /openapi.json). Stop with Ctrl-C.\n"
-                if let token = await demoToken.value { text += DemoData.instructions(server: base, token: token) }
+                let credentials = await demoCredentials.value
+                if !credentials.isEmpty { text += DemoData.instructions(server: base, credentials: credentials) }
                 FileHandle.standardOutput.write(Data(text.utf8))
             }, logger: logger)
         }

@@ -17,7 +17,7 @@ public struct Truckroll: AsyncParsableCommand {
             ListCommand.self, ShowCommand.self, CreateCommand.self, EditCommand.self, DeleteCommand.self,
             CallCommand.self, QueueCommand.self, JobsCommand.self, JobCommand.self, RMACommand.self, ReportCommand.self,
             PlanCommand.self, BoardCommand.self, WorkerCommand.self,
-            OptimizeCommand.self, Bench.self, ConfigCommand.self, BackupCommand.self, RestoreCommand.self,
+            OptimizeCommand.self, Bench.self, ConfigCommand.self, BackupCommand.self, RestoreCommand.self, SampleCommand.self,
         ]
     )
 

@@ -136,21 +136,29 @@ import TruckrollTestSupport
     }
 }
 
-/// `make demo`'s data set loads into an empty registry, once, and its token works.
+/// `make demo`'s data set (the demo-size sample business) loads into an empty database, once, and the tokens of its
+/// admin, dispatcher, technician and vendor coordinator work, each within its role.
 @Suite struct DemoDataTests {
-    @Test func theDemoDataSetLoadsOnceAndItsTokenWorks() async throws {
+    @Test func theDemoDataSetLoadsOnceAndItsTokensWork() async throws {
         try await TestDatabase.withDatabase { database in
             try await TestServer.withServer(database: database) { base, pool in
-                let directory = URL(fileURLWithPath: TestDatabase.migrationsDirectory).deletingLastPathComponent()
-                    .deletingLastPathComponent().appendingPathComponent("deploy/demo").path
-                let demo = DemoData(directory: directory)
-                let token = try await demo.prepare(pool: pool)
+                let demo = DemoData()
+                let credentials = try await demo.prepare(pool: pool)
+                #expect(credentials.map(\.username) == ["demo", "dispatcher", "t0001", "vendor"])
                 let again = try await demo.prepare(pool: pool)
-                #expect(token != again)
-                let units = try await TestHTTP(base: base, token: token).send("GET", "/v1/units?limit=1000")
-                #expect(units.status == 200 && units.items.count == 25)
-                let vans = try await TestHTTP(base: base, token: again).send("GET", "/v1/stock?vehicle=1")
-                #expect(vans.items.count == 2)
+                #expect(again.count == 4 && again[0].token != credentials[0].token)
+                #expect(try await pool.query("SELECT count(*) FROM technician")[0].decode(Int.self, at: 0) == 40, "loaded once")
+                let token = { (username: String) in credentials.first { $0.username == username }?.token }
+                let units = try await TestHTTP(base: base, token: token("demo")).send("GET", "/v1/units?limit=10")
+                #expect(units.status == 200 && units.items.count == 10)
+                let queue = try await TestHTTP(base: base, token: token("dispatcher")).send("GET", "/v1/service-requests?status=dispatch_needed&limit=5")
+                #expect(queue.status == 200 && queue.items.count == 5)
+                let jobs = try await TestHTTP(base: base, token: token("t0001")).send("GET", "/v1/me/visits")
+                #expect(jobs.status == 200, "\(jobs.text)")
+                let rmas = try await TestHTTP(base: base, token: token("vendor")).send("GET", "/v1/rmas?limit=100")
+                #expect(rmas.status == 200 && rmas.items.allSatisfy { $0["vendor_id"] as? Int == 1 })
+                let instructions = DemoData.instructions(server: base.absoluteString, credentials: credentials)
+                #expect(credentials.allSatisfy { instructions.contains($0.token) })
             }
         }
     }
