@@ -69,12 +69,13 @@ enum PartsAvailability {
 
     /// The earliest start of the repair by `technician` as far as parts go: `.distantPast` when nothing is missing,
     /// `nil` when a required part cannot be had. A likely part that no one has does not hold the visit back.
+    /// - Parameter parts: ``constrainingParts(of:policy:)`` of the request.
     static func earliestStart(
-        of request: PlanningRequest, by technician: PlanningTechnician, firstShiftStart: Date, depots: [PlanningDepot],
-        policy: PlanningPolicy, travel: any TravelModel
+        of request: PlanningRequest, needing parts: [PartNeed], by technician: PlanningTechnician, firstShiftStart: Date,
+        depots: [PlanningDepot], policy: PlanningPolicy, travel: any TravelModel
     ) -> Date? {
         var earliest = Date.distantPast
-        for part in constrainingParts(of: request, policy: policy) {
+        for part in parts {
             if let source = bestSource(of: part, for: request, by: technician, firstShiftStart: firstShiftStart, depots: depots, policy: policy, travel: travel) {
                 earliest = max(earliest, source.onSite)
             } else if part.isRequired {

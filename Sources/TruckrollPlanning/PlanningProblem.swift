@@ -132,11 +132,12 @@ public struct PlanningProblem: Sendable {
                         byLevel = policy.serviceFactorByLevel.mapValues { ($0 * service).rounded() }
                     }
                 }
-                for (routingIndex, snapshotIndex) in snapshotTechnician.enumerated() {
+                let parts = PartsAvailability.constrainingParts(of: request, policy: policy)
+                for (routingIndex, snapshotIndex) in snapshotTechnician.enumerated() where !parts.isEmpty {
                     let technician = snapshot.technicians[snapshotIndex]
                     let release = PartsAvailability.earliestStart(
-                        of: request, by: technician, firstShiftStart: shiftsOf[routingIndex][0].start, depots: snapshot.depots,
-                        policy: policy, travel: travel)
+                        of: request, needing: parts, by: technician, firstShiftStart: shiftsOf[routingIndex][0].start,
+                        depots: snapshot.depots, policy: policy, travel: travel)
                     if let release, release > now { releaseByTechnician[.init(String(technician.id))] = minute(release) }
                     if release == nil { releaseByTechnician[.init(String(technician.id))] = .infinity }
                 }
