@@ -53,7 +53,9 @@ let package = Package(
         ),
         .target(
             name: "RouteOptimization",
-            swiftSettings: strict
+            // The search is the CPU-bound core: optimised even in debug builds, so `make demo` plans as well as a
+            // release build would in the same time limit.
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "TruckrollPlanning",
