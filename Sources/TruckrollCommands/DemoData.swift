@@ -53,7 +53,7 @@ struct DemoData {
     }
 
     /// What to type next, printed once the server listens.
-    static func instructions(server: String, credentials: [Credential]) -> String {
+    static func instructions(server: String, credentials: [Credential], plan: Int?) -> String {
         let width = credentials.map(\.role.count).max() ?? 0
         let tokens = credentials.map { "  \($0.role.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.token)" }
         return """
@@ -62,6 +62,8 @@ struct DemoData {
             Then, in another terminal, as the admin:
               export TRUCKROLL_SERVER=\(server) TRUCKROLL_TOKEN=\(credentials.first?.token ?? "")
               .build/debug/truckroll queue
+              .build/debug/truckroll plan show \(plan.map(String.init) ?? "ID")      # routes, ETAs, parts to bring, why
+              .build/debug/truckroll plan apply \(plan.map(String.init) ?? "ID")     # book the visits; then: truckroll board
               .build/debug/truckroll list units --filter criticality=critical
               curl -H "Authorization: Bearer $TRUCKROLL_TOKEN" \(server)/v1/service-requests?status=dispatch_needed
 
@@ -72,6 +74,9 @@ struct DemoData {
 /// The demo tokens, handed from the start-up hook to the "serving" message.
 actor DemoCredentials {
     private(set) var value: [DemoData.Credential] = []
+    /// The plan computed at start-up.
+    private(set) var plan: Int?
 
     func set(_ value: [DemoData.Credential]) { self.value = value }
+    func set(plan: Int) { self.plan = plan }
 }

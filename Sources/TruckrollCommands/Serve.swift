@@ -24,12 +24,17 @@ struct Serve: AsyncParsableCommand {
             let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
             let demoCredentials = DemoCredentials()
             try await runServer(configuration: configuration, environment: ProcessInfo.processInfo.environment, prepare: { pool in
-                if demo { await demoCredentials.set(try await DemoData().prepare(pool: pool)) }
+                if demo {
+                    await demoCredentials.set(try await DemoData().prepare(pool: pool))
+                    await demoCredentials.set(plan: try await DemoPlan.run(pool: pool, logger: logger))
+                }
             }, onServerRunning: { port in
                 let base = "http://\(configuration.httpHost):\(port)"
                 var text = "Truckroll is serving on \(base) (health: /health, API: /v1, description: /openapi.json). Stop with Ctrl-C.\n"
                 let credentials = await demoCredentials.value
-                if !credentials.isEmpty { text += DemoData.instructions(server: base, credentials: credentials) }
+                if !credentials.isEmpty {
+                    text += DemoData.instructions(server: base, credentials: credentials, plan: await demoCredentials.plan)
+                }
                 FileHandle.standardOutput.write(Data(text.utf8))
             }, logger: logger)
         }

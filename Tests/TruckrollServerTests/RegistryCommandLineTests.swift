@@ -157,8 +157,20 @@ import TruckrollTestSupport
                 #expect(jobs.status == 200, "\(jobs.text)")
                 let rmas = try await TestHTTP(base: base, token: token("vendor")).send("GET", "/v1/rmas?limit=100")
                 #expect(rmas.status == 200 && rmas.items.allSatisfy { $0["vendor_id"] as? Int == 1 })
-                let instructions = DemoData.instructions(server: base.absoluteString, credentials: credentials)
-                #expect(credentials.allSatisfy { instructions.contains($0.token) })
+
+                // The main job: plan the day, better than the naive dispatch and the current plan; apply it.
+                let planID = try await DemoPlan.run(pool: pool, logger: TestDatabase.silentLogger, timeLimit: 2)
+                let plan = try await TestHTTP(base: base, token: token("dispatcher")).send("GET", "/v1/plans/\(planID)")
+                let result = try #require(plan.object["result"] as? [String: any Sendable])
+                let cost = { (key: String) in ((result[key] as? [String: any Sendable])?["downtime_cost"] as? Double) ?? 0 }
+                #expect(cost("kpis") > 0 && cost("kpis") < cost("naive_dispatch") && cost("kpis") < cost("current_plan"))
+                let applied = try await TestHTTP(base: base, token: token("dispatcher")).send("POST", "/v1/plans/\(planID)/apply")
+                #expect(applied.status == 200 && (applied.object["created"] as? Int ?? 0) > 100, "\(applied.text.prefix(300))")
+                let planned = try await TestHTTP(base: base, token: token("t0001")).send("GET", "/v1/me/visits")
+                #expect(planned.items.count > jobs.items.count, "the technician's list shows the applied plan")
+
+                let instructions = DemoData.instructions(server: base.absoluteString, credentials: credentials, plan: planID)
+                #expect(credentials.allSatisfy { instructions.contains($0.token) } && instructions.contains("plan apply \(planID)"))
             }
         }
     }
