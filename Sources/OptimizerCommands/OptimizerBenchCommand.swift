@@ -117,7 +117,7 @@ private func naturalLog(_ value: Double) -> Double { Foundation.log(value) }
 private func exponential(_ value: Double) -> Double { Foundation.exp(value) }
 
 /// Peak resident memory of this process in MB: `VmHWM` from `/proc/self/status`, else `getrusage`.
-func peakMemoryMegabytes() -> Double {
+public func peakMemoryMegabytes() -> Double {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
        let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
