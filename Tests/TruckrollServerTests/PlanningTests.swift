@@ -253,3 +253,20 @@ extension PlanningTests {
         }
     }
 }
+
+extension PlanningTests {
+    @Test func anAutoAppliedRepairBooksTheP1CallWithoutADispatcher() async throws {
+        try await Fixture.withDatabasePool { pool in
+            var fixture = try await Fixture.make(pool: pool, requests: 2)
+            _ = try await pool.query("UPDATE planning_policy SET replan_on_events = true, auto_apply = true, repair_time_limit_seconds = 0.5")
+            try await fixture.openCall(3, priority: "P1", pool: pool)
+            #expect(try await Fixture.worker(pool).runOnce())
+            let run = try await pool.query("SELECT status, apply_report->>'created' FROM plan_run WHERE kind = 'repair'")
+            #expect(try run[0].decode(String.self, at: 0) == "applied")
+            #expect(try run[0].decode(String?.self, at: 1) == "3")
+            let events = try await pool.query("SELECT actor, reason FROM event WHERE entity = 'visit' AND kind = 'created'")
+            let actors = try events.map { try $0.decode(String.self, at: 0) }
+            #expect(actors == ["planner", "planner", "planner"])
+        }
+    }
+}
