@@ -60,7 +60,8 @@ let package = Package(
         .target(
             name: "TruckrollPlanning",
             dependencies: ["TruckrollDomain", "RouteOptimization"],
-            swiftSettings: strict
+            // Problem building and plan review loop over requests × technicians: optimised in debug builds too.
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "OptimizerCommands",

@@ -27,7 +27,11 @@ extension PlanningProblem {
     public func solve(_ options: PlanningOptions, elapsedFraction: @escaping @Sendable () -> Double,
                       onImprovement: (@Sendable (Double) -> Void)? = nil) async throws(PlanningError) -> PlanningOutcome {
         let optimizer: RouteOptimizer
-        do { optimizer = try RouteOptimizer(problem: routing) } catch { throw PlanningError(description: "the problem is not valid: \(error)") }
+        if let prepared = self.optimizer {
+            optimizer = prepared
+        } else {
+            do { optimizer = try RouteOptimizer(problem: routing) } catch { throw PlanningError(description: "the problem is not valid: \(error)") }
+        }
         let repairing = options.repair || options.disruptionBudget != nil
         let reoptimization = repairing ? Reoptimization(currentPlan: currentPlan, now: 0, frozenMinutes: options.frozenMinutes,
                                                         disruptionBudget: options.disruptionBudget) : nil

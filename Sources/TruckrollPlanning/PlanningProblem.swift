@@ -27,6 +27,8 @@ public struct PlanningProblem: Sendable {
     let currentPlan: Plan
     /// The prices used.
     let policy: PlanningPolicy
+    /// The optimiser, prepared once (`nil` when the problem is invalid: `solve` then says why).
+    let optimizer: RouteOptimizer?
 
     /// The instant of a problem minute.
     func date(_ minute: Double) -> Date { snapshot.now.addingTimeInterval(minute * 60) }
@@ -135,6 +137,7 @@ public struct PlanningProblem: Sendable {
                 let parts = PartsAvailability.constrainingParts(of: request, policy: policy)
                 for (routingIndex, snapshotIndex) in snapshotTechnician.enumerated() where !parts.isEmpty {
                     let technician = snapshot.technicians[snapshotIndex]
+                    guard request.requiredSkills.allSatisfy({ technician.skills[$0.key, default: 0] >= $0.value }) else { continue }
                     let release = PartsAvailability.earliestStart(
                         of: request, needing: parts, by: technician, firstShiftStart: shiftsOf[routingIndex][0].start,
                         depots: snapshot.depots, policy: policy, travel: travel)
@@ -165,6 +168,7 @@ public struct PlanningProblem: Sendable {
         // The booked visits as a plan, in booked order; visits the optimiser cannot schedule there are left out.
         var routes: [PlannedRoute] = []
         let optimizer = try? RouteOptimizer(problem: routing)
+        self.optimizer = optimizer
         var bookedJobs: [[Int]: [(start: Date, job: Int, pinned: Bool)]] = [:]
         let pinnedJobs = Set(pins.map(\.job))
         for (job, visit) in visitOfJob {
@@ -172,17 +176,27 @@ public struct PlanningProblem: Sendable {
                   let shift = visit.isInProgress ? 0 : shiftIndex(technician, containing: visit.plannedStart) else { continue }
             bookedJobs[[technician, shift], default: []].append((visit.isInProgress ? .distantPast : visit.plannedStart, job, pinnedJobs.contains(job)))
         }
-        var placed = Set<Int>()
-        for (key, booked) in bookedJobs.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            var route = PlannedRoute(technician: key[0], shift: key[1], jobs: [])
-            for entry in booked.sorted(by: { ($0.start, $0.job) < ($1.start, $1.job) }) {
-                route.jobs.append(entry.job)
-                let trial = Plan(routes: [route], unassigned: (0..<jobs.count).filter { !route.jobs.contains($0) })
-                if optimizer.map({ (try? $0.evaluate(trial)) == nil }) ?? true, !entry.pinned { route.jobs.removeLast() }
-            }
-            placed.formUnion(route.jobs)
-            if !route.jobs.isEmpty { routes.append(route) }
+        let ordered = bookedJobs.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { key, booked in
+            (key: key, entries: booked.sorted { ($0.start, $0.job) < ($1.start, $1.job) })
         }
-        currentPlan = Plan(routes: routes, unassigned: (0..<jobs.count).filter { !placed.contains($0) })
+        func plan(_ routes: [PlannedRoute]) -> Plan {
+            let placed = Set(routes.flatMap(\.jobs))
+            return Plan(routes: routes, unassigned: (0..<jobs.count).filter { !placed.contains($0) })
+        }
+        let asBooked = ordered.map { PlannedRoute(technician: $0.key[0], shift: $0.key[1], jobs: $0.entries.map(\.job)) }
+        if optimizer.map({ (try? $0.evaluate(plan(asBooked))) != nil }) ?? false {
+            currentPlan = plan(asBooked)
+        } else {
+            // Some route cannot be kept as booked: rebuild each, dropping the visits that do not fit.
+            for (key, entries) in ordered {
+                var route = PlannedRoute(technician: key[0], shift: key[1], jobs: [])
+                for entry in entries {
+                    route.jobs.append(entry.job)
+                    if optimizer.map({ (try? $0.evaluate(plan([route]))) == nil }) ?? true, !entry.pinned { route.jobs.removeLast() }
+                }
+                if !route.jobs.isEmpty { routes.append(route) }
+            }
+            currentPlan = plan(routes)
+        }
     }
 }
