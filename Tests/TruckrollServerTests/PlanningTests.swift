@@ -270,3 +270,32 @@ extension PlanningTests {
         }
     }
 }
+
+extension PlanningTests {
+    @Test func aBookingThatWouldOverlapAVisitBookedSinceIsSkippedAndTheRestApplies() async throws {
+        try await Fixture.withDatabasePool { pool in
+            let fixture = try await Fixture.make(pool: pool, requests: 3)
+            let id = try await Fixture.plan(pool)
+            let bookings = Self.changes(try await Fixture.run(pool, id)).bookings
+            let first = try #require(bookings.first)
+            let start = try #require(first["planned_start"]?.stringValue.flatMap(Timestamp.parse))
+            // A dispatcher books request 4 (opened since) on top of the first booking's slot.
+            var fixture2 = fixture
+            try await fixture2.openCall(4, pool: pool)
+            guard case .created = try await RegistryStore(pool: pool).create("visits", record: [
+                "service_request_id": .number(Double(fixture2["request4"])), "technician_id": first["technician_id"] ?? .null,
+                "planned_start": .string(Timestamp.format(start)), "planned_minutes": 30,
+            ], as: .operator) else { Issue.record("no manual booking"); return }
+            let report = try #require(JSONValue(parsing: try await PlanRunStore(pool: pool).apply(id, as: Fixture.dispatcher))?.objectValue)
+            let skipped = report["skipped"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(skipped.compactMap { $0["request_id"]?.integerValue } == [first["request_id"]?.integerValue ?? 0], "\(report)")
+            #expect(skipped.first?["reason"]?.stringValue?.contains("overlap") == true)
+            #expect(report["created"] == .number(Double(bookings.count - 1)))
+            let overlaps = try await pool.query("""
+                SELECT count(*) FROM visit a JOIN visit b ON a.technician_id = b.technician_id AND a.id < b.id
+                WHERE tstzrange(a.planned_start, a.planned_end) && tstzrange(b.planned_start, b.planned_end)
+                """)
+            #expect(try overlaps[0].decode(Int.self, at: 0) == 0)
+        }
+    }
+}

@@ -13,8 +13,8 @@ extension PlanRunStore {
         let reason: String
     }
 
-    /// Raised inside the transaction when bookings would overlap visits booked outside the plan: the transaction is
-    /// rolled back and run again without them.
+    /// Raised inside the transaction when bookings would overlap visits booked outside the plan (checked once, after
+    /// every write, while the overlap constraint is deferred): the transaction is rolled back and run again without them.
     private struct Overlaps: Error {
         let requestIDs: Set<Int>
     }
@@ -87,20 +87,9 @@ extension PlanRunStore {
                                           by: principal, on: connection)
             cancelled += 1
         }
-        let movedVisitIDs = changes.bookings.compactMap(\.visitId) + changes.cancellations.map(\.visitId)
         for booking in changes.bookings {
             if let reason = excluded[booking.requestId] {
                 skipped.append(Skipped(requestID: booking.requestId, visitID: booking.visitId, reason: reason))
-                continue
-            }
-            let end = booking.plannedStart.addingTimeInterval(Double(booking.plannedMinutes) * 60)
-            let clash = try await connection.query("""
-                SELECT id FROM visit WHERE technician_id = \(booking.technicianId) AND status <> 'cancelled' AND NOT (id = ANY(\(movedVisitIDs)))
-                    AND tstzrange(planned_start, planned_end, '[)') && tstzrange(\(booking.plannedStart), \(end), '[)')
-                LIMIT 1
-                """)
-            if let other = try clash.first?.decode(Int.self, at: 0) {
-                skipped.append(Skipped(requestID: booking.requestId, visitID: booking.visitId, reason: "would overlap visit \(other), booked since"))
                 continue
             }
             let parts = String(decoding: try Self.encoder.encode(booking.bringParts), as: UTF8.self)
