@@ -27,7 +27,8 @@ extension SampleOperations {
             }
             arrivals += (callbacks[day] ?? []).map { (clock.instant(day: day, minute: random.int(480...960)), $0) }
             arrivals.sort { $0.at < $1.at }
-            for arrival in arrivals {
+            // A call late yesterday would still be open now: those are the open calls' business.
+            for arrival in arrivals where arrival.at < clock.now.addingTimeInterval(-6 * 3_600) {
                 let unitID: Int
                 if let callbackUnit = arrival.unitID {
                     guard (busyUntil[callbackUnit] ?? .distantPast) < arrival.at else { continue }
