@@ -161,7 +161,7 @@ extension SampleOperations {
             lastDay = second.day
         }
         let restoredAt = rows.requests[id - 1].restoredAt!
-        let closedAt = restoredAt.addingTimeInterval(Double(random.int(60...2_880)) * 60)
+        let closedAt = officeHours(restoredAt.addingTimeInterval(Double(random.int(60...2_880)) * 60))
         if closedAt < clock.now { moveRequest(id, to: "closed", at: closedAt, by: Self.dispatcher) }
         guard !preventive, random.chance(0.04) else { return nil }
         return lastDay + random.int(1...max(1, model.callbackDays - 2))
@@ -179,7 +179,7 @@ extension SampleOperations {
         }
         at.addTimeInterval(Double(random.int(15...120)) * 60)
         moveRequest(id, to: "resolved_remotely", at: at, by: Self.helpDesk, resolution: ("remote_fix", problem.fix))
-        let closedAt = at.addingTimeInterval(Double(random.int(60...1_800)) * 60)
+        let closedAt = officeHours(at.addingTimeInterval(Double(random.int(60...1_800)) * 60))
         if closedAt < clock.now { moveRequest(id, to: "closed", at: closedAt, by: Self.helpDesk) }
     }
 
@@ -227,14 +227,24 @@ extension SampleOperations {
 
     /// After the part is fitted: an advance exchange sends the defective part back, then the RMA is closed.
     mutating func finishRMA(_ id: Int, after fitted: Date) {
-        var at = fitted.addingTimeInterval(Double(random.int(600...4_000)) * 60)
+        var at = officeHours(fitted.addingTimeInterval(Double(random.int(600...4_000)) * 60))
         guard at < clock.now else { return }
         if rows.rmas[id - 1].kind == "advance_exchange" {
             moveRMA(id, to: "defective_returned", at: at)
-            at.addTimeInterval(Double(random.int(600...4_000)) * 60)
+            at = officeHours(at.addingTimeInterval(Double(random.int(600...4_000)) * 60))
             guard at < clock.now else { return }
         }
         moveRMA(id, to: "closed", at: at)
+    }
+
+    /// The same instant when it falls in office hours (07:30 to 19:00 on a workday), else early the next working
+    /// morning: the office closes calls and RMAs, not the night shift.
+    mutating func officeHours(_ date: Date) -> Date {
+        var day = Int((date.timeIntervalSince(clock.instant(day: 0, minute: 0)) / 86_400).rounded(.down))
+        let minute = clock.minute(of: date, on: day)
+        if clock.isWorkday(day), (450..<1_140).contains(minute) { return date }
+        if minute >= 450 || !clock.isWorkday(day) { day = nextWorkday(after: day) }
+        return clock.instant(day: day, minute: random.int(465...540))
     }
 
     /// The meter of a page-counting unit on a day (nil for other units): pages grow steadily from installation.
