@@ -53,7 +53,9 @@ public struct SampleBusiness: Sendable {
         public static let technician = "t0001"
     }
 
+    /// How many technicians, open calls and customers.
     public var size: Size
+    /// Chooses everything that varies (SplitMix64; no other randomness).
     public var seed: UInt64
     /// The instant the open calls lead up to; history ends the day before.
     public var now: Date
@@ -92,9 +94,13 @@ public struct SampleBusiness: Sendable {
 
 /// What ``SampleBusiness/load(into:)`` loaded.
 public struct SampleSummary: Sendable, Equatable {
+    /// Customers, each with departments and one site or more.
     public let customers: Int
+    /// Sites of the customers.
     public let sites: Int
+    /// Installed units (copiers, printers, servers, storage, switches).
     public let units: Int
+    /// Technicians, each with a van.
     public let technicians: Int
     /// Calls not resolved or closed.
     public let openRequests: Int
@@ -102,7 +108,9 @@ public struct SampleSummary: Sendable, Equatable {
     public let waitingOnParts: Int
     /// Closed (or resolved, not yet closed) calls of the history.
     public let pastRequests: Int
+    /// Visits, past and planned.
     public let visits: Int
+    /// Rows of the event log.
     public let events: Int
     /// The users to sign in as: admin, help desk, dispatcher, manager, vendor coordinator, first technician.
     public let usernames: [String]

@@ -62,12 +62,4 @@ struct SampleClock: Sendable {
     static func dateText(year: Int, month: Int, day: Int) -> String {
         "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
     }
-
-    static let weekdayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-    /// Minutes after midnight of `HH:MM`.
-    static func minutes(_ text: String) -> Int {
-        let parts = text.split(separator: ":").compactMap { Int($0) }
-        return parts[0] * 60 + parts[1]
-    }
 }

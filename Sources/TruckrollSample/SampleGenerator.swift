@@ -29,6 +29,8 @@ struct SampleGenerator {
         operations.makeHistory(days: business.historyDays)
         operations.makeOpenCalls(count: business.size.openRequests)
         rows = operations.rows
+        // Ids in time order, as the API assigns them; the sort is stable, so an effect logged at the same instant
+        // as its cause stays after it.
         rows.events.sort { $0.at < $1.at }
         return rows
     }

@@ -27,9 +27,16 @@ extension SampleOperations {
             }
             arrivals += (callbacks[day] ?? []).map { (clock.instant(day: day, minute: random.int(480...960)), $0) }
             arrivals.sort { $0.at < $1.at }
-            for arrival in arrivals {
-                let picker = workday ? allUnits : alwaysOpen
-                guard let unitID = arrival.unitID ?? pickUnit(picker, day: day, at: arrival.at) else { continue }
+            // A call late yesterday would still be open now: those are the open calls' business.
+            for arrival in arrivals where arrival.at < clock.now.addingTimeInterval(-6 * 3_600) {
+                let unitID: Int
+                if let callbackUnit = arrival.unitID {
+                    guard (busyUntil[callbackUnit] ?? .distantPast) < arrival.at else { continue }
+                    unitID = callbackUnit
+                } else {
+                    guard let picked = pickUnit(workday ? allUnits : alwaysOpen, day: day, at: arrival.at) else { continue }
+                    unitID = picked
+                }
                 if let callback = pastCall(unitID: unitID, day: day, reportedAt: arrival.at, preventiveAllowed: arrival.unitID == nil),
                    callback < 0 {
                     callbacks[callback, default: []].append(unitID)
@@ -134,41 +141,27 @@ extension SampleOperations {
             var rmaID: Int?
             var bookedAgain = departedAt.addingTimeInterval(Double(random.int(20...90)) * 60)
             if viaVendor, let partID, let eta = partETA {
-                let rma = openRMA(requestID: id, partID: partID, at: departedAt.addingTimeInterval(Double(random.int(15...60)) * 60), eta: nil)
-                let approvedAt = rows.rmas[rma - 1].createdAt.addingTimeInterval(Double(random.int(60...180)) * 60)
-                moveRMA(rma, to: "approved", at: approvedAt, data: [("rma_number", .string("RMA\(SampleGenerator.padded(rma, width: 7))"))])
-                let shippedAt = approvedAt.addingTimeInterval(Double(random.int(30...180)) * 60)
-                moveRMA(rma, to: "shipped", at: shippedAt, data: [
-                    ("carrier", .string(random.pick(["UPS", "DHL Express", "Chronopost"]))),
-                    ("tracking_number", .string("1Z\(random.int(100_000_000...999_999_999))")),
-                    ("eta", .string(Timestamp.format(clock.instant(day: eta.day, minute: eta.minute)))),
-                ])
-                bookedAgain = shippedAt.addingTimeInterval(Double(random.int(10...60)) * 60)
-                rmaID = rma
+                let order = orderPastPart(requestID: id, partID: partID, departedAt: departedAt, eta: clock.instant(day: eta.day, minute: eta.minute))
+                bookedAgain = order.shippedAt.addingTimeInterval(Double(random.int(10...60)) * 60)
+                rmaID = order.rmaID
             }
             let secondVisit = bookVisit(requestID: id, technicianID: second.technicianID,
                                         start: clock.instant(day: second.day, minute: second.arrival), minutes: plannedMinutes, at: bookedAgain)
-            if let rmaID, let eta = partETA {
-                moveRMA(rmaID, to: "delivered", at: clock.instant(day: eta.day, minute: eta.minute + random.int(-30...20)),
-                        data: [("destination", .string("vehicle")), ("destination_vehicle_id", .int(second.technicianID))])
-                let contract = rows.vendorContracts[rows.rmas[rmaID - 1].vendorContractID - 1]
-                if rows.rmas[rmaID - 1].kind == "advance_exchange", let days = contract.defectiveReturnDays {
-                    rows.rmas[rmaID - 1].defectiveDueOn = clock.dateText(eta.day + days * 7 / 5)
-                }
-            }
+            if let rmaID, let eta = partETA { deliverPastPart(rmaID, eta: eta, toVehicle: second.technicianID) }
             let secondArrival = second.arrival + random.int(0...10)
             let secondDeparture = secondArrival + actualMinutes
             reserve(second, until: max(second.arrival + plannedMinutes, secondDeparture), siteID: unit.siteID)
             if reason == "needs_part", let partID {
                 vanStock[second.technicianID * rows.parts.count + partID, default: 0] += 1
             }
+            let fitted = partID.flatMap { vanHolds(technicianID: second.technicianID, partID: $0) ? $0 : nil }
             work(secondVisit, booking: second, arrival: secondArrival, departure: secondDeparture, bookedAt: bookedAgain,
-                 partID: partID, end: VisitEnd(outcome: "fixed", notes: notes, meterPages: meterPages(unitID: unitID, day: second.day)))
+                 partID: fitted, end: VisitEnd(outcome: "fixed", notes: notes, meterPages: meterPages(unitID: unitID, day: second.day)))
             if let rmaID { finishRMA(rmaID, after: clock.instant(day: second.day, minute: secondDeparture)) }
             lastDay = second.day
         }
         let restoredAt = rows.requests[id - 1].restoredAt!
-        let closedAt = restoredAt.addingTimeInterval(Double(random.int(60...2_880)) * 60)
+        let closedAt = officeHours(restoredAt.addingTimeInterval(Double(random.int(60...2_880)) * 60))
         if closedAt < clock.now { moveRequest(id, to: "closed", at: closedAt, by: Self.dispatcher) }
         guard !preventive, random.chance(0.04) else { return nil }
         return lastDay + random.int(1...max(1, model.callbackDays - 2))
@@ -186,7 +179,7 @@ extension SampleOperations {
         }
         at.addTimeInterval(Double(random.int(15...120)) * 60)
         moveRequest(id, to: "resolved_remotely", at: at, by: Self.helpDesk, resolution: ("remote_fix", problem.fix))
-        let closedAt = at.addingTimeInterval(Double(random.int(60...1_800)) * 60)
+        let closedAt = officeHours(at.addingTimeInterval(Double(random.int(60...1_800)) * 60))
         if closedAt < clock.now { moveRequest(id, to: "closed", at: closedAt, by: Self.helpDesk) }
     }
 
@@ -207,16 +200,51 @@ extension SampleOperations {
                   at: clock.instant(day: booking.day, minute: departure), by: actor, end: end)
     }
 
+    /// A vendor RMA for a part a technician lacked: opened, approved and shipped the day of the visit, due on `eta`.
+    mutating func orderPastPart(requestID: Int, partID: Int, departedAt: Date, eta: Date) -> (rmaID: Int, shippedAt: Date) {
+        let rma = openRMA(requestID: requestID, partID: partID, at: departedAt.addingTimeInterval(Double(random.int(15...60)) * 60), eta: nil)
+        let approvedAt = rows.rmas[rma - 1].createdAt.addingTimeInterval(Double(random.int(60...180)) * 60)
+        moveRMA(rma, to: "approved", at: approvedAt, data: [("rma_number", .string("RMA\(SampleGenerator.padded(rma, width: 7))"))])
+        let shippedAt = approvedAt.addingTimeInterval(Double(random.int(30...180)) * 60)
+        moveRMA(rma, to: "shipped", at: shippedAt, data: [
+            ("carrier", .string(random.pick(["UPS", "DHL Express", "Chronopost"]))),
+            ("tracking_number", .string("1Z\(random.int(100_000_000...999_999_999))")),
+            ("eta", .string(Timestamp.format(eta))),
+        ])
+        return (rma, shippedAt)
+    }
+
+    /// The vendor part delivered to the van of the technician who fits it; an advance exchange's defective part is
+    /// due back within the contract's business days.
+    mutating func deliverPastPart(_ id: Int, eta: (day: Int, minute: Int), toVehicle vehicleID: Int) {
+        moveRMA(id, to: "delivered", at: clock.instant(day: eta.day, minute: eta.minute + random.int(-30...20)),
+                data: [("destination", .string("vehicle")), ("destination_vehicle_id", .int(vehicleID))])
+        let contract = rows.vendorContracts[rows.rmas[id - 1].vendorContractID - 1]
+        if rows.rmas[id - 1].kind == "advance_exchange", let days = contract.defectiveReturnDays {
+            rows.rmas[id - 1].defectiveDueOn = clock.dateText(eta.day + days * 7 / 5)
+        }
+    }
+
     /// After the part is fitted: an advance exchange sends the defective part back, then the RMA is closed.
     mutating func finishRMA(_ id: Int, after fitted: Date) {
-        var at = fitted.addingTimeInterval(Double(random.int(600...4_000)) * 60)
+        var at = officeHours(fitted.addingTimeInterval(Double(random.int(600...4_000)) * 60))
         guard at < clock.now else { return }
         if rows.rmas[id - 1].kind == "advance_exchange" {
             moveRMA(id, to: "defective_returned", at: at)
-            at.addTimeInterval(Double(random.int(600...4_000)) * 60)
+            at = officeHours(at.addingTimeInterval(Double(random.int(600...4_000)) * 60))
             guard at < clock.now else { return }
         }
         moveRMA(id, to: "closed", at: at)
+    }
+
+    /// The same instant when it falls in office hours (07:30 to 19:00 on a workday), else early the next working
+    /// morning: the office closes calls and RMAs, not the night shift.
+    mutating func officeHours(_ date: Date) -> Date {
+        var day = Int((date.timeIntervalSince(clock.instant(day: 0, minute: 0)) / 86_400).rounded(.down))
+        let minute = clock.minute(of: date, on: day)
+        if clock.isWorkday(day), (450..<1_140).contains(minute) { return date }
+        if minute >= 450 || !clock.isWorkday(day) { day = nextWorkday(after: day) }
+        return clock.instant(day: day, minute: random.int(465...540))
     }
 
     /// The meter of a page-counting unit on a day (nil for other units): pages grow steadily from installation.

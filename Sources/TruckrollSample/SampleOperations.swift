@@ -26,7 +26,8 @@ struct SampleOperations {
     /// The vendor contract backing each model, if any.
     let vendorContractOfModel: [Int?]
 
-    static let admin = 1, helpDesk = 2, dispatcher = 3, vendorCoordinator = 5
+    /// Ids of the users who act, in the order `SampleGenerator.makeUsers` writes them (technicians' users follow).
+    static let helpDesk = 2, dispatcher = 3, vendorCoordinator = 5
 
     init(rows: SampleRows, clock: SampleClock, seed: SplitMix64) {
         self.rows = rows
@@ -56,7 +57,7 @@ struct SampleOperations {
     }
 
     /// The user acting for a technician.
-    func user(ofTechnician technicianID: Int) -> Int { 5 + technicianID }
+    func user(ofTechnician technicianID: Int) -> Int { Self.vendorCoordinator + technicianID }
 
     // MARK: events
 

@@ -169,6 +169,23 @@ import TruckrollTestSupport
         }
     }
 
+    @Test func theReportsFromTheEventLogAgreeWithTheRows() async throws {
+        try await Self.withPool { pool in
+            _ = try await Self.business(historyDays: 10).load(into: pool)
+            let manager = Principal(userID: 4, username: SampleBusiness.Users.manager, role: .manager)
+            let period = ReportStore.Query(from: Self.now.addingTimeInterval(-30 * 86_400), to: Self.now, grouping: .none, filters: [:])
+            let calls = try #require(try await ReportStore(pool: pool).run(.calls, period, as: manager).first)
+            let dealer = try #require(try await ReportStore(pool: pool).run(.dealer, period, as: manager).first)
+            func stored(_ query: PGQuery) async throws -> JSONValue { .number(Double(try await Self.count(pool, query))) }
+            #expect(calls["calls"] == (try await stored("SELECT count(*) FROM service_request")))
+            #expect(calls["resolved_remotely"] == (try await stored("SELECT count(*) FROM service_request WHERE resolution_code = 'remote_fix'")))
+            #expect(dealer["callbacks"] == (try await stored("SELECT count(*) FROM service_request WHERE callback_of_id IS NOT NULL")))
+            #expect(dealer["corrective_calls"] == (try await stored("SELECT count(*) FROM service_request WHERE call_type = 'corrective'")))
+            let holdForParts = try #require(dealer["hold_for_parts_rate_pct"].flatMap { if case .number(let value) = $0 { value } else { nil } })
+            #expect((3...20).contains(holdForParts), "a plausible hold-for-parts rate: \(holdForParts) %")
+        }
+    }
+
     @Test func registryRowsPassTheAPIsValidation() async throws {
         try await Self.withPool { pool in
             _ = try await Self.business(historyDays: 0).load(into: pool)
