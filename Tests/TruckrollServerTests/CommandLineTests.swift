@@ -114,7 +114,8 @@ import FoundationNetworking
         }
     }
 
-    private static func firstLine(of handle: FileHandle) async throws -> String {
+    /// The first line a child process writes to `handle` (its banner).
+    static func firstLine(of handle: FileHandle) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 var bytes: [UInt8] = []
@@ -132,7 +133,8 @@ import FoundationNetworking
         }
     }
 
-    private static func exitStatus(of process: Process) async -> Int32 {
+    /// Waits for `process` to exit, on a thread of its own.
+    static func exitStatus(of process: Process) async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 process.waitUntilExit()
