@@ -57,10 +57,13 @@ import Glibc
         viaBouncer["TRUCKROLL_DATABASE_PREPARED_STATEMENTS"] = "false"
         var direct = environment
         direct["TRUCKROLL_DATABASE_URL"] = TestDatabase.url(of: database)
+        var directUnnamed = direct
+        directUnnamed["TRUCKROLL_DATABASE_PREPARED_STATEMENTS"] = "false"
 
         let first = try await processes.serve(environment: viaBouncer, name: "api-1")
         let second = try await processes.serve(environment: viaBouncer, name: "api-2")
         let reference = try await processes.serve(environment: direct, name: "api-direct")
+        let referenceUnnamed = try await processes.serve(environment: directUnnamed, name: "api-direct-unnamed")
         let api1 = APIClient(server: first, token: token), api2 = APIClient(server: second, token: token)
 
         // Data written through one API process is read through the other.
@@ -72,10 +75,18 @@ import Glibc
             #expect(try await api2.send("GET", "v1/service-requests/\(call)").json().objectValue?["status"] == "dispatch_needed")
         }
 
-        // The same simple endpoint, through PgBouncer and straight to PostgreSQL, in the same run.
-        let bounced = try await requestsPerSecond(api1, path: "v1/customers/\(customer)")
-        let straight = try await requestsPerSecond(APIClient(server: reference, token: token), path: "v1/customers/\(customer)")
-        print("scaling: GET /v1/customers/{id}, 4 concurrent clients, 3 s: through PgBouncer \(Int(bounced)) req/s, direct \(Int(straight)) req/s")
+        // The same simple endpoint through PgBouncer, straight to PostgreSQL with and without prepared statements, in
+        // alternating rounds; the best of each.
+        let targets = [("through PgBouncer, unnamed statements", first), ("direct, unnamed statements", referenceUnnamed),
+                       ("direct, prepared statements", reference)]
+        var best = [Double](repeating: 0, count: targets.count)
+        for _ in 1...2 {
+            for (index, target) in targets.enumerated() {
+                best[index] = max(best[index], try await requestsPerSecond(APIClient(server: target.1, token: token), path: "v1/customers/\(customer)"))
+            }
+        }
+        print("scaling: GET /v1/customers/{id}, 4 concurrent clients, best of 2 rounds of 2 s: "
+              + zip(targets, best).map { "\($0.0) \(Int($1)) req/s" }.joined(separator: ", "))
 
         // Planning runs queued through both API processes, executed by the worker processes only.
         let workerA = try processes.start(CommandLineTests.executable, ["worker", "--workers", "1"], environment: viaBouncer, name: "worker-a")
@@ -177,9 +188,9 @@ import Glibc
         return (ids, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    /// Successful requests per second with 4 clients in a loop for 3 seconds.
+    /// Successful requests per second with 4 clients in a loop for 2 seconds.
     private static func requestsPerSecond(_ api: APIClient, path: String) async throws -> Double {
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .seconds(2)
         let counts = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<4 {
                 group.addTask {
@@ -193,7 +204,7 @@ import Glibc
             }
             return try await group.reduce(0, +)
         }
-        return Double(counts) / 3
+        return Double(counts) / 2
     }
 }
 
