@@ -111,8 +111,12 @@ public struct ConnectionFailure: Error, Sendable, CustomStringConvertible {
             description = "the server's certificate is not signed by a trusted certificate authority"
         } else if isTLS {
             description = "the TLS handshake failed (\(text))"
-        } else if let error = error as? HTTPClientError {
-            description = "\(error)"
+        } else if (error as? IOError)?.errnoCode == ECONNREFUSED {
+            description = "the connection was refused (is the server running at this address?)"
+        } else if let error = error as? HTTPClientError, error == .remoteConnectionClosed {
+            description = "the server closed the connection without answering (does it expect https?)"
+        } else if let error = error as? HTTPClientError, [.connectTimeout, .readTimeout, .deadlineExceeded].contains(error) {
+            description = "no answer in time"
         } else {
             description = text
         }

@@ -115,6 +115,19 @@ import TruckrollTestSupport
             plain.scheme = "http"
             let overHTTP = try await truckroll(["list", "customers", "--server", plain.string!])
             #expect(overHTTP.status != 0 && overHTTP.output.contains("cannot reach the server"), "\(overHTTP.output)")
+            #expect(overHTTP.output.split(separator: "\n").count == 1, "one line: \(overHTTP.output)")
+
+            // Without the file login wrote: TRUCKROLL_CA_FILE, and a file that holds no certificate.
+            let stored = try #require(try StoredCredentials.load(environment: ["XDG_CONFIG_HOME": home]))
+            #expect(stored.certificateAuthorityFile == files.ca)
+            environment["XDG_CONFIG_HOME"] = home + "/elsewhere"
+            let direct = ["list", "customers", "--server", server.absoluteString, "--token", stored.token]
+            #expect(try await truckroll(direct).status != 0)
+            environment["TRUCKROLL_CA_FILE"] = files.ca
+            let fromEnvironment = try await truckroll(direct)
+            #expect(fromEnvironment.status == 0, "\(fromEnvironment.output)")
+            let notACertificate = try await truckroll(direct + ["--ca-file", files.key])
+            #expect(notACertificate.status != 0 && notACertificate.output.contains("is not a readable PEM certificate file"))
 
             process.terminate()
             #expect(await CommandLineTests.exitStatus(of: process) == 0)
