@@ -68,8 +68,6 @@ public struct APIClient: Sendable {
             status = Int(response.status.code)
             responseHeaders = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }) { first, _ in first }
             data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
-        } catch let error as APIProblem {
-            throw error
         } catch {
             throw ConnectionFailure(error)
         }
