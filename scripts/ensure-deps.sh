@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the Debian packages Truckroll needs to build and test: libpq-dev and pkg-config (build),
-# postgresql (server programs for the embedded and test databases, psql and pgbench).
-# As root it installs what is missing; otherwise it prints the exact command and fails.
+# postgresql (server programs for the embedded and test databases, psql and pgbench), openssl (the TLS tests'
+# certificates) and pgbouncer (the scaling test, docs/scaling.md).
+# As root it installs what is missing; otherwise it prints the exact command and fails, except for pgbouncer,
+# whose test is then skipped with that command as the reason.
 set -euo pipefail
 
 missing=()
@@ -12,6 +14,14 @@ if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; t
 fi
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v pgbench >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ! -x /usr/sbin/pgbouncer ] && ! command -v pgbouncer >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    missing+=(pgbouncer)
+  else
+    echo "note: pgbouncer is not installed, so the scaling test will be skipped; install it with: sudo apt-get install -y pgbouncer" >&2
+  fi
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 packages=$(printf '%s\n' "${missing[@]}" postgresql libpq-dev pkg-config | sort -u | tr '\n' ' ')

@@ -33,13 +33,16 @@ public final class PGConnection: @unchecked Sendable {
     /// Numbers statement names; never reused on this connection, even after `DEALLOCATE ALL`.
     private var preparedStatementsCreated = 0
     private var isClosed = false
+    /// See ``PGConnectionConfiguration/cachesPreparedStatements``.
+    private let cachesPreparedStatements: Bool
     let logger: Logger
 
     /// Prepared statements kept per connection before the cache is cleared.
     static let preparedStatementLimit = 256
 
-    private init(handle: OpaquePointer, thread: ConnectionThread, logger: Logger) {
+    private init(handle: OpaquePointer, thread: ConnectionThread, cachesPreparedStatements: Bool, logger: Logger) {
         self.handle = handle
+        self.cachesPreparedStatements = cachesPreparedStatements
         self.cancelHandle = PQgetCancel(handle)
         self.thread = thread
         self.logger = logger
@@ -96,7 +99,9 @@ public final class PGConnection: @unchecked Sendable {
             throw error
         }
         let handle = opened.pointer
-        let connection = PGConnection(handle: handle, thread: thread, logger: logger)
+        let connection = PGConnection(
+            handle: handle, thread: thread, cachesPreparedStatements: configuration.cachesPreparedStatements, logger: logger
+        )
         if connection.parameterStatus("DateStyle")?.hasPrefix("ISO") != true {
             do {
                 try await connection.executeSimple("SET DateStyle = 'ISO, YMD'")
@@ -175,7 +180,8 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Runs a statement and returns its rows.
     ///
-    /// The statement is prepared on first use and its plan reused on this connection.
+    /// The statement is prepared on first use and its plan reused on this connection, unless the configuration
+    /// turned ``PGConnectionConfiguration/cachesPreparedStatements`` off.
     /// - Throws: ``PGError``; cancelling the task cancels the statement on the server.
     @discardableResult
     public func query(_ query: PGQuery) async throws -> PGRows {
@@ -379,9 +385,17 @@ public final class PGConnection: @unchecked Sendable {
             try check(result)
             return rows(of: result!)
         }
-        let name = try preparedStatementName(sql: sql, binds: binds)
-        let result = PGParameterBuffer(binds).withParameters { values, lengths, formats in
-            PQexecPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0)
+        let result: OpaquePointer?
+        if cachesPreparedStatements {
+            let name = try preparedStatementName(sql: sql, binds: binds)
+            result = PGParameterBuffer(binds).withParameters { values, lengths, formats in
+                PQexecPrepared(handle, name, Int32(binds.count), values, lengths, formats, 0)
+            }
+        } else {
+            let types = binds.map { $0.oid.rawValue }
+            result = PGParameterBuffer(binds).withParameters { values, lengths, formats in
+                PQexecParams(handle, sql, Int32(binds.count), types, values, lengths, formats, 0)
+            }
         }
         defer { PQclear(result) }
         try check(result)

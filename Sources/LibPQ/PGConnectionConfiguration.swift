@@ -8,6 +8,14 @@ public struct PGConnectionConfiguration: Sendable {
     /// Keyword/value pairs in the order libpq reads them; later pairs win.
     var parameters: [(keyword: String, value: String)]
 
+    /// Whether statements with bound values are prepared once per connection and reused by name (the default).
+    ///
+    /// Set it to `false` behind a pooler that hands each transaction to any server connection, such as PgBouncer in
+    /// transaction mode before 1.21 (or without `max_prepared_statements`): a named statement prepared on one server
+    /// connection does not exist on the next. Every statement is then sent as an unnamed one with its values, in a
+    /// single round trip, and planned each time.
+    public var cachesPreparedStatements = true
+
     /// Seconds libpq waits for a server before giving up (libpq's `connect_timeout`).
     public static let defaultConnectTimeout = 5
 

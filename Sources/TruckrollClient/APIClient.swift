@@ -1,18 +1,32 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
 import TruckrollDomain
 
 /// A minimal client of Truckroll's HTTP API: bearer token, JSON bodies, problems turned into ``APIProblem``s.
+///
+/// `https` servers must present a certificate that the system's certificate authorities, or the one given as
+/// `certificateAuthorityFile`, vouch for. (Foundation's `URLSession` on Linux cannot be given a CA, hence
+/// AsyncHTTPClient.)
 public struct APIClient: Sendable {
     /// The server, e.g. `http://127.0.0.1:8080`.
     public let server: URL
     let token: String?
+    let certificateAuthorityFile: String?
 
-    public init(server: URL, token: String?) {
+    /// Creates a client.
+    /// - Parameters:
+    ///   - server: The API's base URL.
+    ///   - token: The bearer token, if any.
+    ///   - certificateAuthorityFile: A PEM file of certificate authorities trusted besides the system's (a private
+    ///     CA, or a self-signed server certificate).
+    public init(server: URL, token: String?, certificateAuthorityFile: String? = nil) {
         self.server = server
         self.token = token
+        self.certificateAuthorityFile = certificateAuthorityFile
     }
 
     /// A response: status, headers (lower-cased names) and body.
@@ -31,7 +45,7 @@ public struct APIClient: Sendable {
     }
 
     /// Sends a request; statuses of 400 and above throw.
-    /// - Throws: ``APIProblem`` for error statuses, or `URLError` when the server cannot be reached.
+    /// - Throws: ``APIProblem`` for error statuses, ``ConnectionFailure`` when no answer arrives.
     public func send(
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, headers: [String: String] = [:]
     ) async throws -> Response {
@@ -40,24 +54,70 @@ public struct APIClient: Sendable {
         }
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components.url else { throw APIProblem(status: 0, title: "Bad request URL", detail: path, errors: []) }
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let body {
-            request.httpBody = try JSONEncoder().encode(body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         }
-        let (data, urlResponse) = try await URLSession.shared.data(for: request)
-        guard let http = urlResponse as? HTTPURLResponse else {
-            throw APIProblem(status: 0, title: "No HTTP response", detail: url.absoluteString, errors: [])
+        let status: Int, responseHeaders: [String: String], data: Data
+        do {
+            let response = try await Self.httpClient(trusting: certificateAuthorityFile).execute(request, timeout: .seconds(60))
+            status = Int(response.status.code)
+            responseHeaders = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }) { first, _ in first }
+            data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        } catch {
+            throw ConnectionFailure(error)
         }
-        var responseHeaders: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { responseHeaders[name.lowercased()] = value }
+        guard status < 400 else { throw APIProblem(status: status, body: data) }
+        return Response(status: status, headers: responseHeaders, body: data)
+    }
+
+    /// One HTTP client per trusted CA file for the process's lifetime (a command makes one or a few requests).
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    private static func httpClient(trusting certificateAuthorityFile: String?) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[certificateAuthorityFile ?? ""] { return client }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let certificateAuthorityFile { tls.additionalTrustRoots = [.file(certificateAuthorityFile)] }
+            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+            // Fail at once when the server refuses the connection or the handshake, instead of retrying until the deadline.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[certificateAuthorityFile ?? ""] = client
+            return client
         }
-        guard http.statusCode < 400 else { throw APIProblem(status: http.statusCode, body: data) }
-        return Response(status: http.statusCode, headers: responseHeaders, body: data)
+    }
+}
+
+/// No answer from the server: it cannot be reached, its certificate is not trusted, or the connection broke.
+public struct ConnectionFailure: Error, Sendable, CustomStringConvertible {
+    /// The TLS handshake failed, most often because no trusted authority signed the server's certificate.
+    public let isTLS: Bool
+    /// The request may be sent again (the connection was refused, timed out or dropped).
+    public let isTransient: Bool
+    public let description: String
+
+    init(_ error: any Error) {
+        let text = String(describing: error)
+        isTLS = error is NIOSSLError || error is BoringSSLError
+        isTransient = !isTLS
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            description = "the server's certificate is not signed by a trusted certificate authority"
+        } else if isTLS {
+            description = "the TLS handshake failed (\(text))"
+        } else if (error as? IOError)?.errnoCode == ECONNREFUSED {
+            description = "the connection was refused (is the server running at this address?)"
+        } else if let error = error as? HTTPClientError, error == .remoteConnectionClosed {
+            description = "the server closed the connection without answering (does it expect https?)"
+        } else if let error = error as? HTTPClientError, [.connectTimeout, .readTimeout, .deadlineExceeded].contains(error) {
+            description = "no answer in time"
+        } else {
+            description = text
+        }
     }
 }
 
@@ -71,7 +131,7 @@ extension APIClient {
         while true {
             do {
                 return try await send(method, path, body: body, headers: headers)
-            } catch let error as URLError where attempt < 3 && [.networkConnectionLost, .timedOut, .cannotConnectToHost].contains(error.code) {
+            } catch let error as ConnectionFailure where attempt < 3 && error.isTransient {
                 try await Task.sleep(for: .milliseconds(200 * attempt))
                 attempt += 1
             }
@@ -97,7 +157,7 @@ public struct APIProblem: Error, Sendable, CustomStringConvertible {
     init(status: Int, body: Data) {
         let problem = try? JSONDecoder().decode(JSONValue.self, from: body)
         guard case .object(let object)? = problem else {
-            self.init(status: status, title: HTTPURLResponse.localizedString(forStatusCode: status), detail: nil, errors: [])
+            self.init(status: status, title: HTTPResponseStatus(statusCode: status).reasonPhrase, detail: nil, errors: [])
             return
         }
         var errors: [(String, String)] = []
@@ -122,10 +182,13 @@ public struct APIProblem: Error, Sendable, CustomStringConvertible {
 public struct StoredCredentials: Codable, Sendable, Equatable {
     public var server: String
     public var token: String
+    /// The `--ca-file` given at login (an absolute path), used by later commands that name none.
+    public var certificateAuthorityFile: String?
 
-    public init(server: String, token: String) {
+    public init(server: String, token: String, certificateAuthorityFile: String? = nil) {
         self.server = server
         self.token = token
+        self.certificateAuthorityFile = certificateAuthorityFile
     }
 
     /// The file's path for this environment.

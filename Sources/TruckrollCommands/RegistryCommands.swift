@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import TruckrollClient
 import TruckrollDomain
 
@@ -11,6 +12,8 @@ struct ClientOptions: ParsableArguments {
     @Option(help: ArgumentHelp("API token (env TRUCKROLL_TOKEN; default: from truckroll login).", valueName: "token"))
     var token: String?
 
+    @OptionGroup var trust: TrustOptions
+
     func client() throws -> APIClient {
         let environment = ProcessInfo.processInfo.environment
         let stored = try StoredCredentials.load(environment: environment)
@@ -20,7 +23,29 @@ struct ClientOptions: ParsableArguments {
         guard let token = token ?? environment["TRUCKROLL_TOKEN"] ?? stored?.token else {
             throw ValidationError("no token: run truckroll login, or set TRUCKROLL_TOKEN")
         }
-        return APIClient(server: url, token: token)
+        return APIClient(server: url, token: token, certificateAuthorityFile: try trust.file() ?? stored?.certificateAuthorityFile)
+    }
+}
+
+/// The certificate authority an `https` server's certificate is checked against, besides the system's.
+struct TrustOptions: ParsableArguments {
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "PEM file of the CA that signed the server's certificate, or the self-signed certificate itself "
+            + "(env TRUCKROLL_CA_FILE; default: from truckroll login, then the system's authorities only).",
+        valueName: "path"
+    ))
+    var caFile: String?
+
+    /// The flag, else `TRUCKROLL_CA_FILE`, as an absolute path; checked to hold a PEM certificate.
+    func file() throws -> String? {
+        guard let path = caFile ?? ProcessInfo.processInfo.environment["TRUCKROLL_CA_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return nil
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let certificates = try? NIOSSLCertificate.fromPEMFile(absolute), !certificates.isEmpty else {
+            throw ValidationError("--ca-file: \(path) is not a readable PEM certificate file")
+        }
+        return absolute
     }
 }
 
@@ -69,8 +94,10 @@ func runClient(_ body: () async throws -> Void) async throws {
             try await body()
         } catch let problem as APIProblem {
             throw ValidationError(problem.description)
-        } catch let error as URLError {
-            throw ValidationError("cannot reach the server: \(error.localizedDescription)")
+        } catch let failure as ConnectionFailure where failure.isTLS {
+            throw ValidationError("cannot reach the server: \(failure); if you trust it, pass its CA with --ca-file (or TRUCKROLL_CA_FILE)")
+        } catch let failure as ConnectionFailure {
+            throw ValidationError("cannot reach the server: \(failure)")
         }
     }
 }
@@ -204,6 +231,7 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(help: "Sign-in name.") var username: String
     @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input instead of the terminal.")
     var passwordFromStandardInput = false
+    @OptionGroup var trust: TrustOptions
 
     func run() async throws {
         try await runClient {
@@ -218,14 +246,15 @@ struct LoginCommand: AsyncParsableCommand {
                 password = String(cString: typed)
             }
             let host = ProcessInfo.processInfo.hostName
-            let response = try await APIClient(server: url, token: nil).send(
+            let certificateAuthorityFile = try trust.file()
+            let response = try await APIClient(server: url, token: nil, certificateAuthorityFile: certificateAuthorityFile).send(
                 "POST", "v1/login", body: .object(["username": .string(username), "password": .string(password), "token_name": .string("cli on \(host)")])
             ).json()
             guard case .object(let token) = response, let secret = token["secret"]?.stringValue else {
                 throw ValidationError("the server did not return a token")
             }
             let environment = ProcessInfo.processInfo.environment
-            try StoredCredentials(server: server, token: secret).save(environment: environment)
+            try StoredCredentials(server: server, token: secret, certificateAuthorityFile: certificateAuthorityFile).save(environment: environment)
             print("signed in as \(username); token kept in \(StoredCredentials.path(environment: environment))")
         }
     }

@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
                     await demoCredentials.set(plan: try await DemoPlan.run(pool: pool, logger: logger))
                 }
             }, onServerRunning: { port in
-                let base = "http://\(configuration.httpHost):\(port)"
+                let base = "\(configuration.tls == nil ? "http" : "https")://\(configuration.httpHost):\(port)"
                 var text = "Truckroll is serving on \(base) (health: /health, API: /v1, description: /openapi.json). Stop with Ctrl-C.\n"
                 let credentials = await demoCredentials.value
                 if !credentials.isEmpty {
@@ -49,11 +49,23 @@ struct ListenOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Port to listen on (env TRUCKROLL_HTTP_PORT; default 8080).", valueName: "port"))
     var port: Int?
 
+    @Option(name: .customLong("tls-certificate"), help: ArgumentHelp(
+        "PEM certificate chain: serve HTTPS (env TRUCKROLL_TLS_CERTIFICATE; needs --tls-key).", valueName: "path"
+    ))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp(
+        "PEM private key of the certificate (env TRUCKROLL_TLS_KEY).", valueName: "path"
+    ))
+    var tlsKey: String?
+
     /// The listening flags given on the command line, by configuration key.
     var flags: [String: String] {
         var flags: [String: String] = [:]
         flags["http.host"] = host
         flags["http.port"] = port.map(String.init)
+        flags["tls.certificate"] = tlsCertificate
+        flags["tls.key"] = tlsKey
         return flags
     }
 }

@@ -1,6 +1,8 @@
 import Configuration
+import Foundation
 import LibPQ
 import Logging
+import NIOSSL
 
 /// Every setting of the service, read once at start-up and passed down as values.
 ///
@@ -13,11 +15,15 @@ import Logging
 /// | `database.url` | `TRUCKROLL_DATABASE_URL` | `postgresql://` URL | none: embedded PostgreSQL | yes |
 /// | `database.maxConnections` | `TRUCKROLL_DATABASE_MAX_CONNECTIONS` | int ≥ 1 | `10` | no |
 /// | `database.leaseTimeoutMs` | `TRUCKROLL_DATABASE_LEASE_TIMEOUT_MS` | int ≥ 1 | `2000` | no |
+/// | `database.preparedStatements` | `TRUCKROLL_DATABASE_PREPARED_STATEMENTS` | `true` or `false` | `true` | no |
+/// | `tls.certificate` | `TRUCKROLL_TLS_CERTIFICATE` | PEM file: certificate chain | none: plain HTTP | no |
+/// | `tls.key` | `TRUCKROLL_TLS_KEY` | PEM file: private key | none: plain HTTP | yes (the file) |
 /// | `dataDir` | `TRUCKROLL_DATA_DIR` | path | see ``EmbeddedPostgres/defaultDataDirectory(environment:)`` | no |
 /// | `pgBindir` | `TRUCKROLL_PG_BINDIR` | path | `pg_config --bindir`, then `PATH` | no |
 /// | `migrationsDir` | `TRUCKROLL_MIGRATIONS_DIR` | path | `sql/migrations` | no |
 /// | `log.level` | `TRUCKROLL_LOG_LEVEL` | trace…critical | `info` | no |
 /// | `log.format` | `TRUCKROLL_LOG_FORMAT` | `text` or `json` | `text` | no |
+/// | `planning.workers` | `TRUCKROLL_PLANNING_WORKERS` | int 0…16 | `1` | no |
 public struct TruckrollConfiguration: Sendable {
     /// Address to listen on.
     public var httpHost: String
@@ -29,6 +35,10 @@ public struct TruckrollConfiguration: Sendable {
     public var maxConnections: Int
     /// Longest a request waits for a database connection.
     public var leaseTimeout: Duration
+    /// Reuse prepared statements per connection; `false` behind PgBouncer in transaction mode (see `docs/scaling.md`).
+    public var preparedStatements: Bool
+    /// HTTPS: the certificate chain and key `serve` presents; `nil` serves plain HTTP.
+    public var tls: TLSFiles?
     /// Data directory of the embedded PostgreSQL; `nil` for the default.
     public var dataDirectory: String?
     /// Directory of the PostgreSQL server programs; `nil` to search.
@@ -41,6 +51,16 @@ public struct TruckrollConfiguration: Sendable {
     public var logFormat: LogFormat
     /// Planning workers `truckroll serve` runs in its own process (0: planning runs wait for `truckroll worker`).
     public var planningWorkers: Int
+
+    /// The server's certificate chain and private key, read and checked at start-up.
+    public struct TLSFiles: Sendable {
+        /// PEM file holding the server certificate, then any intermediates.
+        public var certificatePath: String
+        /// PEM file holding the private key.
+        public var keyPath: String
+        /// The server TLS settings made from the two files.
+        public var serverConfiguration: TLSConfiguration
+    }
 
     /// How log lines look.
     public enum LogFormat: String, Sendable {
@@ -81,6 +101,15 @@ public struct TruckrollConfiguration: Sendable {
         leaseTimeout = .milliseconds(
             Self.integer(reader, "database.leaseTimeoutMs", default: 2000, range: 1...600_000, problems: &problems)
         )
+        let prepared = reader.string(forKey: "database.preparedStatements", default: "true")
+        preparedStatements = prepared != "false"
+        if !["true", "false"].contains(prepared) {
+            problems.append(.init(key: "database.preparedStatements", reason: "expected true or false"))
+        }
+        tls = Self.tlsFiles(
+            certificate: reader.string(forKey: "tls.certificate").flatMap { $0.isEmpty ? nil : $0 },
+            key: reader.string(forKey: "tls.key").flatMap { $0.isEmpty ? nil : $0 }, problems: &problems
+        )
         dataDirectory = reader.string(forKey: "dataDir")
         postgresBinDirectory = reader.string(forKey: "pgBindir")
         migrationsDirectory = reader.string(forKey: "migrationsDir", default: "sql/migrations")
@@ -116,6 +145,9 @@ public struct TruckrollConfiguration: Sendable {
             ("database.url", database),
             ("database.maxConnections", String(maxConnections)),
             ("database.leaseTimeoutMs", String(Int(leaseTimeout / .milliseconds(1)))),
+            ("database.preparedStatements", String(preparedStatements)),
+            ("tls.certificate", tls?.certificatePath ?? "unset: plain HTTP"),
+            ("tls.key", tls?.keyPath ?? "unset: plain HTTP"),
             ("dataDir", dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment)),
             ("pgBindir", postgresBinDirectory ?? "pg_config --bindir, then PATH"),
             ("migrationsDir", migrationsDirectory),
@@ -123,6 +155,47 @@ public struct TruckrollConfiguration: Sendable {
             ("log.format", logFormat.rawValue),
             ("planning.workers", String(planningWorkers)),
         ]
+    }
+
+    /// How to connect to the configured database, or `nil` for the embedded one.
+    /// - Throws: ``PGError`` for an unparseable URL (already reported by `init`).
+    public func databaseConnection() throws -> PGConnectionConfiguration? {
+        guard let databaseURL else { return nil }
+        var connection = try PGConnectionConfiguration(url: databaseURL)
+        connection.cachesPreparedStatements = preparedStatements
+        return connection
+    }
+
+    /// Both files or neither; each readable and parseable, and the key the certificate's.
+    private static func tlsFiles(certificate: String?, key: String?, problems: inout [ConfigurationError.Problem]) -> TLSFiles? {
+        guard let certificatePath = certificate, let keyPath = key else {
+            if certificate != nil { problems.append(.init(key: "tls.certificate", reason: "needs tls.key (TRUCKROLL_TLS_KEY) as well")) }
+            if key != nil { problems.append(.init(key: "tls.key", reason: "needs tls.certificate (TRUCKROLL_TLS_CERTIFICATE) as well")) }
+            return nil
+        }
+        func unreadable(_ path: String, _ key: String) -> Bool {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                problems.append(.init(key: key, reason: "cannot read \(path)"))
+                return true
+            }
+            return false
+        }
+        let certificateUnreadable = unreadable(certificatePath, "tls.certificate")
+        let keyUnreadable = unreadable(keyPath, "tls.key")
+        guard !certificateUnreadable, !keyUnreadable else { return nil }
+        let chain = (try? NIOSSLCertificate.fromPEMFile(certificatePath)) ?? []
+        if chain.isEmpty { problems.append(.init(key: "tls.certificate", reason: "\(certificatePath) holds no PEM certificate")) }
+        let privateKey = try? NIOSSLPrivateKey(file: keyPath, format: .pem)
+        if privateKey == nil { problems.append(.init(key: "tls.key", reason: "\(keyPath) holds no PEM private key")) }
+        guard !chain.isEmpty, let privateKey else { return nil }
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey)
+        )
+        guard (try? NIOSSLContext(configuration: configuration)) != nil else {
+            problems.append(.init(key: "tls.key", reason: "\(keyPath) is not the key of the certificate in \(certificatePath)"))
+            return nil
+        }
+        return TLSFiles(certificatePath: certificatePath, keyPath: keyPath, serverConfiguration: configuration)
     }
 
     private static func integer(

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import LibPQ
 import Logging
 import NIOCore
@@ -25,8 +27,8 @@ public struct DatabaseTarget: Sendable {
     public static func resolve(
         configuration: TruckrollConfiguration, environment: [String: String], migrateEmbedded: Bool, logger: Logger
     ) async throws -> DatabaseTarget {
-        if let url = configuration.databaseURL {
-            return DatabaseTarget(configuration: try PGConnectionConfiguration(url: url), embedded: nil)
+        if let connection = try configuration.databaseConnection() {
+            return DatabaseTarget(configuration: connection, embedded: nil)
         }
         let options = EmbeddedPostgres.Options(
             dataDirectory: configuration.dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment),
@@ -68,24 +70,28 @@ public enum ServeError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Builds the HTTP application on a connection pool: routes, the error boundary and request logging.
+/// Builds the HTTP application on a connection pool: routes, the error boundary and request logging; HTTPS when
+/// the configuration has TLS files.
 /// - Parameters:
-///   - configuration: Listening address.
+///   - configuration: Listening address and TLS.
 ///   - pool: The database pool the routes use.
 ///   - services: Services the application runs and stops in reverse order (the pool, the embedded database).
 ///   - onServerRunning: Called with the bound port once the server accepts connections.
 ///   - logger: The application logger.
 /// - Returns: An application ready to `runService()`.
+/// - Throws: Never in practice: Hummingbird's TLS server builder is declared `throws`, but its TLS settings were
+///   already checked when the configuration was read.
 public func buildApplication(
     configuration: TruckrollConfiguration,
     pool: PGPool,
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     logger: Logger
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let router = buildRouter(pool: pool)
     return Application(
         router: router,
+        server: try configuration.tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0.serverConfiguration) } ?? .http1(),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "truckroll"
         ),
@@ -169,7 +175,7 @@ public func runServer(
         try? await database.embedded?.stop()
         throw error
     }
-    let application = buildApplication(
+    let application = try buildApplication(
         configuration: configuration, pool: pool, services: services, onServerRunning: onServerRunning, logger: logger
     )
     try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
@@ -241,8 +247,7 @@ struct EmbeddedPostgresService: Service {
 /// Runs `truckroll worker`: planning workers only, no HTTP, against a configured database, until SIGINT or SIGTERM.
 /// - Throws: ``ServeError`` when no database is configured or migrations are pending.
 public func runPlanningWorkers(configuration: TruckrollConfiguration, count: Int, logger: Logger) async throws {
-    guard configuration.databaseURL != nil else { throw ServeError.databaseRequired }
-    let database = try PGConnectionConfiguration(url: configuration.databaseURL ?? "")
+    guard let database = try configuration.databaseConnection() else { throw ServeError.databaseRequired }
     let migrations = try Migration.load(directory: configuration.migrationsDirectory)
     let status = try await MigrationRunner(configuration: database, migrations: migrations, logger: logger).status()
     guard status.pending.isEmpty else { throw ServeError.pendingMigrations(status.pending.map(\.fileName)) }

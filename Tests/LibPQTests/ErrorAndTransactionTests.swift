@@ -16,6 +16,22 @@ import TruckrollTestSupport
         );
         """
 
+    @Test func statementsAreCachedPerConnectionUnlessTurnedOff() async throws {
+        try await TestDatabase.withDatabase { database in
+            var unnamed = database
+            unnamed.cachesPreparedStatements = false
+            for (configuration, kept) in [(database, 1), (unnamed, 0)] {
+                try await PGConnection.withConnection(configuration: configuration) { connection in
+                    for value in 1...3 {
+                        #expect(try await connection.query("SELECT \(value) * 2").first?.decode(Int.self, at: 0) == value * 2)
+                    }
+                    let prepared = try await connection.query("SELECT count(*) FROM pg_prepared_statements").first?.decode(Int.self, at: 0)
+                    #expect(prepared == kept, "caching: \(configuration.cachesPreparedStatements)")
+                }
+            }
+        }
+    }
+
     @Test func constraintViolationsCarrySQLStateAndConstraint() async throws {
         try await TestDatabase.withConnection { connection in
             try await connection.unsafeExecuteScript(Self.schema)

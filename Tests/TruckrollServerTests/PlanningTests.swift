@@ -44,6 +44,13 @@ import TruckrollTestSupport
                 #expect(mine.items.compactMap { $0["service_request_id"] as? Int } == planned)
                 let statuses = try await pool.query("SELECT DISTINCT status FROM service_request").map { try $0.decode(String.self, at: 0) }
                 #expect(statuses == ["scheduled"])
+
+                // The worker's metrics reach the process's /metrics.
+                let metrics = try await TestHTTP(base: base, token: nil).send("GET", "/metrics").text
+                for series in [#"truckroll_planning_runs_total{kind="plan",outcome="done"}"#,
+                               #"truckroll_planning_run_duration_seconds_count{kind="plan"}"#, #"truckroll_planning_objective{kind="plan"}"#] {
+                    #expect(metrics.contains(series), "\(series) in /metrics")
+                }
             }
         }
     }

@@ -23,7 +23,7 @@ public enum TestServer {
         let pool = PGPool(configuration: database, options: .init(maxConnections: maxConnections, leaseTimeout: .seconds(2)),
                           logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let application = buildApplication(
+        let application = try buildApplication(
             configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) }, logger: logger
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
