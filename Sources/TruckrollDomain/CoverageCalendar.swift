@@ -174,7 +174,8 @@ public struct CoverageCalendar: Sendable {
     }
 
     /// `intervals` sorted, with overlapping or touching ones joined.
-    private static func merged(_ intervals: [DateInterval]) -> [DateInterval] {
+    /// - Complexity: O(n log n) for n intervals.
+    public static func merged(_ intervals: [DateInterval]) -> [DateInterval] {
         var result: [DateInterval] = []
         for interval in intervals.sorted(by: { $0.start < $1.start }) {
             if let last = result.last, interval.start <= last.end {

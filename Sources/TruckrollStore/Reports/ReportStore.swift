@@ -23,11 +23,99 @@ public struct ReportStore: Sendable {
         case calls
         /// SLA compliance for response and restore, each breach attributed to its cause.
         case sla
+        /// Uptime of covered units within their contract's coverage hours.
+        case uptime
+        /// Mean copies between calls of page-counting units, against their model's fleet average.
+        case mcbc
+        /// Preventive maintenance done versus due.
+        case pm
+        /// Technician utilisation (on site, travelling, idle within shift hours) and visits per day.
+        case technicians
+        /// Parts fitted and their cost.
+        case parts
+        /// Vendor RMA turnaround and vendor SLA compliance.
+        case rma
+
+        /// The figure a chart of this report plots, and how to label it.
+        public var headline: (figure: String, label: String) {
+            switch self {
+            case .downtime: ("downtime_hours", "downtime hours")
+            case .times: ("restore_mean_minutes", "mean time to restore (minutes)")
+            case .dealer: ("first_call_effectiveness_pct", "first-call effectiveness %")
+            case .calls: ("calls", "calls")
+            case .sla: ("restore_compliance_pct", "restore SLA compliance %")
+            case .uptime: ("uptime_pct", "uptime % within coverage hours")
+            case .mcbc: ("mcbc", "mean copies between calls")
+            case .pm: ("pm_done_pct", "preventive maintenance done / due %")
+            case .technicians: ("utilisation_pct", "utilisation % of shift hours")
+            case .parts: ("parts_cost", "parts cost")
+            case .rma: ("turnaround_mean_hours", "mean RMA turnaround (hours)")
+            }
+        }
+
+        /// What the report counts, which decides the filters and groupings it accepts.
+        var subject: Subject {
+            switch self {
+            case .downtime, .times, .dealer, .calls, .sla: .calls
+            case .uptime, .mcbc, .pm: .units
+            case .technicians: .technicians
+            case .parts: .parts
+            case .rma: .rmas
+            }
+        }
+    }
+
+    /// The rows a report counts; each names its tables with the same aliases (`c` customer, `s` site, `d` department,
+    /// `m` model, `u` unit, and `r` call, `t` technician, `pt` part, `vd` vendor where they apply).
+    enum Subject {
+        case calls, units, technicians, parts, rmas
+
+        /// The groupings a report on this subject accepts.
+        var groupings: [Grouping] {
+            let places: [Grouping] = [.none, .customer, .site, .department, .model, .unit]
+            return switch self {
+            case .calls: places + [.priority, .callType]
+            case .units: places
+            case .technicians: [.none, .technician]
+            case .parts: places + [.priority, .callType, .technician, .part]
+            case .rmas: places + [.vendor]
+            }
+        }
+
+        /// The filters a report on this subject accepts.
+        var filters: [String] {
+            switch self {
+            case .calls, .parts: ["call_type", "customer", "department", "model", "priority", "site", "technician", "vendor"]
+            case .units, .rmas: ["customer", "department", "model", "site", "vendor"]
+            case .technicians: ["technician"]
+            }
+        }
+
+        /// The condition a filter puts on this subject's rows; nil when an id filter's value is not a number.
+        func condition(_ filter: String, _ value: String) -> PGQuery? {
+            switch filter {
+            case "priority": return "r.priority = \(value)"
+            case "call_type": return "r.call_type = \(value)"
+            default: break
+            }
+            guard let id = Int(value) else { return nil }
+            switch (filter, self) {
+            case ("customer", _): return "c.id = \(id)"
+            case ("site", _): return "s.id = \(id)"
+            case ("department", _): return "d.id = \(id)"
+            case ("model", _): return "m.id = \(id)"
+            case ("vendor", .rmas): return "a.vendor_id = \(id)"
+            case ("vendor", _): return "EXISTS (SELECT 1 FROM vendor_unit vu WHERE vu.unit_id = u.id AND vu.vendor_id = \(id))"
+            case ("technician", .calls): return "EXISTS (SELECT 1 FROM visit tv WHERE tv.service_request_id = r.id AND tv.technician_id = \(id))"
+            case ("technician", _): return "t.id = \(id)"
+            default: return nil
+            }
+        }
     }
 
     /// What a report is grouped by.
     public enum Grouping: String, CaseIterable, Sendable {
-        case none, customer, site, department, model, unit, priority, callType = "call_type"
+        case none, customer, site, department, model, unit, priority, callType = "call_type", technician, part, vendor
 
         /// The SQL expression naming a group (static text: never a value).
         var expression: PGQuery {
@@ -40,6 +128,9 @@ public struct ReportStore: Sendable {
             case .unit: "coalesce(u.serial_number, '(unknown unit)')"
             case .priority: "r.priority"
             case .callType: "r.call_type"
+            case .technician: "t.code || ' ' || t.name"
+            case .part: "pt.part_number || ' ' || pt.description"
+            case .vendor: "vd.name"
             }
         }
     }
@@ -49,7 +140,7 @@ public struct ReportStore: Sendable {
         public var from: Date
         public var to: Date
         public var grouping: Grouping
-        /// Filter name → id or value: customer, site, department, model, priority, call_type.
+        /// Filter name → id or value: customer, site, department, model, vendor, technician, priority, call_type.
         public var filters: [String: String]
 
         public init(from: Date, to: Date, grouping: Grouping, filters: [String: String]) {
@@ -60,29 +151,61 @@ public struct ReportStore: Sendable {
         }
     }
 
-    /// Filters a report accepts: each turns its value into a condition (ids must be numbers).
-    static let filters: [String: @Sendable (String) -> PGQuery?] = [
-        "customer": { Int($0).map { "r.customer_id = \($0)" } },
-        "site": { Int($0).map { "r.site_id = \($0)" } },
-        "department": { Int($0).map { "r.department_id = \($0)" } },
-        "model": { Int($0).map { "u.equipment_model_id = \($0)" } },
-        "priority": { "r.priority = \($0)" },
-        "call_type": { "r.call_type = \($0)" },
-    ]
+    /// How a trend splits the period.
+    public enum Step: String, CaseIterable, Sendable {
+        case day, week, month
+    }
+
+    /// The report over consecutive slices of the period, each `step` long from `from` (the last one ends at `to`),
+    /// for trend charts; at most 120 slices.
+    /// - Throws: As ``run(_:_:as:)``, and `invalid` for too many slices.
+    public func trend(_ name: Name, _ query: Query, per step: Step, as principal: Principal) async throws -> [(start: Date, rows: [JSONObject])] {
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = .gmt
+        var slices: [(start: Date, rows: [JSONObject])] = []
+        var start = query.from
+        while start < query.to {
+            guard slices.count < 120 else { throw RegistryError.invalid([FieldError(field: "per", message: "makes more than 120 slices of the period")]) }
+            let next = step == .month ? gregorian.date(byAdding: .month, value: 1, to: start) ?? query.to
+                : start.addingTimeInterval(step == .week ? 7 * 86_400 : 86_400)
+            var slice = query
+            (slice.from, slice.to) = (start, min(next, query.to))
+            slices.append((start, try await run(name, slice, as: principal)))
+            start = next
+        }
+        return slices
+    }
 
     /// Runs a report; rows are JSON objects with a `group` member and the report's figures.
-    /// - Throws: ``RegistryError/forbidden(_:)`` for roles that may not read reports, `invalid` for bad filters.
+    ///
+    /// Managers, dispatchers and admins read every report. A vendor coordinator reads only `rma`, and only their own
+    /// vendor's RMAs; anyone else reads none.
+    /// - Throws: ``RegistryError/forbidden(_:)`` for callers who may not read this report, `invalid` for a bad period,
+    ///   grouping or filter.
     public func run(_ name: Name, _ query: Query, as principal: Principal) async throws -> [JSONObject] {
-        guard [.admin, .dispatcher, .manager].contains(principal.role) else {
-            throw RegistryError.forbidden("reports are for managers, dispatchers and admins")
+        var query = query
+        switch principal.role {
+        case .admin, .dispatcher, .manager:
+            break
+        case .vendorCoordinator where name == .rma:
+            guard let vendorID = principal.vendorID, query.filters["vendor"].map({ $0 == String(vendorID) }) ?? true else {
+                throw RegistryError.forbidden("a vendor coordinator reads their own vendor's RMA figures only")
+            }
+            query.filters["vendor"] = String(vendorID)
+        default:
+            throw RegistryError.forbidden("reports are for managers, dispatchers and admins; vendor coordinators read their vendor's rma report")
         }
         guard query.from < query.to else { throw RegistryError.invalid([FieldError(field: "to", message: "must be after from")]) }
-        var conditions: [PGQuery] = ["r.reported_at >= \(query.from)", "r.reported_at < \(query.to)"]
-        for (name, value) in query.filters.sorted(by: { $0.key < $1.key }) {
-            guard let filter = Self.filters[name] else {
-                throw RegistryError.invalid([FieldError(field: name, message: "is not a report filter (filters: \(Self.filters.keys.sorted().joined(separator: ", ")))")])
+        let subject = name.subject
+        guard subject.groupings.contains(query.grouping) else {
+            throw RegistryError.invalid([FieldError(field: "by", message: "must be one of \(subject.groupings.map(\.rawValue).joined(separator: ", ")) for \(name.rawValue)")])
+        }
+        var conditions: [PGQuery] = ["true"]
+        for (filter, value) in query.filters.sorted(by: { $0.key < $1.key }) {
+            guard subject.filters.contains(filter) else {
+                throw RegistryError.invalid([FieldError(field: filter, message: "is not a filter of \(name.rawValue) (filters: \(subject.filters.joined(separator: ", ")))")])
             }
-            guard let condition = filter(value) else { throw RegistryError.invalid([FieldError(field: name, message: "must be an id")]) }
+            guard let condition = subject.condition(filter, value) else { throw RegistryError.invalid([FieldError(field: filter, message: "must be an id")]) }
             conditions.append(condition)
         }
         let scope = PGQuery.joined(conditions, separator: " AND ")
@@ -93,12 +216,24 @@ public struct ReportStore: Sendable {
             JOIN site s ON s.id = r.site_id JOIN customer c ON c.id = r.customer_id
             LEFT JOIN department d ON d.id = r.department_id LEFT JOIN unit u ON u.id = r.unit_id
             LEFT JOIN equipment_model m ON m.id = u.equipment_model_id LEFT JOIN service_contract k ON k.id = r.contract_id
-            WHERE
+            WHERE r.reported_at >= \(query.from) AND r.reported_at < \(query.to) AND
             """ + " " + scope
         let sql: PGQuery
         switch name {
         case .sla:
             return try await slaCompliance(calls, until: query.to)
+        case .uptime:
+            return try await uptime(query, scope: scope)
+        case .mcbc:
+            sql = mcbc(query, scope: scope)
+        case .pm:
+            sql = preventiveMaintenance(query, scope: scope)
+        case .technicians:
+            return try await utilisation(query, scope: scope)
+        case .parts:
+            sql = partsUsed(query, scope: scope)
+        case .rma:
+            return try await vendorRMAs(query, scope: scope)
         case .downtime:
             sql = "WITH calls AS (" + calls + """
                 ), down AS (
