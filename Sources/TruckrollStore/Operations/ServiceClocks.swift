@@ -19,17 +19,26 @@ enum ServiceClocks {
         }
         let pauses = try await customerPauses(ids, now: now, on: connection)
         let vendorWaits = try await openRMAs(ids, on: connection)
+        // One calendar per contract and time zone, so that its days are worked out once for all the calls under it.
+        var calendars: [String: CoverageCalendar?] = [:]
         return rows.map { row in
             var row = row
-            row["clocks"] = .object(clocks(for: row, contract: row["contract_id"]?.integerValue.flatMap { contracts[$0] },
-                                           pauses: pauses[row["id"]?.integerValue ?? 0] ?? [],
+            var contract: (calendar: CoverageCalendar?, targets: JSONValue)?
+            if let id = row["contract_id"]?.integerValue, let (coverage, targets) = contracts[id] {
+                let timeZone = row["site_time_zone"]?.stringValue ?? "UTC"
+                let key = "\(id) \(timeZone)"
+                let calendar = calendars[key] ?? CoverageCalendar(coverage: coverage, timeZoneIdentifier: timeZone)
+                calendars[key] = calendar
+                contract = (calendar, targets)
+            }
+            row["clocks"] = .object(clocks(for: row, contract: contract, pauses: pauses[row["id"]?.integerValue ?? 0] ?? [],
                                            rmas: vendorWaits[row["id"]?.integerValue ?? 0] ?? [], now: now))
             return row
         }
     }
 
     static func clocks(
-        for row: JSONObject, contract: (coverage: JSONValue, targets: JSONValue)?, pauses: [DateInterval], rmas: [VendorWait], now: Date
+        for row: JSONObject, contract: (calendar: CoverageCalendar?, targets: JSONValue)?, pauses: [DateInterval], rmas: [VendorWait], now: Date
     ) -> JSONObject {
         let reportedAt = row["reported_at"]?.stringValue.flatMap(Timestamp.parse) ?? now
         let restoredAt = row["restored_at"]?.stringValue.flatMap(Timestamp.parse)
@@ -41,7 +50,7 @@ enum ServiceClocks {
         ]
         var warnings: [JSONValue] = []
         var restoreDue: Date?
-        if let contract, let calendar = CoverageCalendar(coverage: contract.coverage, timeZoneIdentifier: row["site_time_zone"]?.stringValue ?? "UTC"),
+        if let contract, let calendar = contract.calendar,
            case .object(let targets) = contract.targets, let priority = row["priority"]?.stringValue,
            case .object(let target)? = targets[priority] {
             for (name, key, stoppedAt) in [("response", "response_minutes", firstOnSite ?? restoredAt), ("restore", "restore_minutes", restoredAt)] {

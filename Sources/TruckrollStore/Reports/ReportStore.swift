@@ -259,18 +259,24 @@ public struct ReportStore: Sendable {
                 """
         case .dealer:
             sql = "WITH calls AS (" + calls + """
+                ), visits AS (
+                    SELECT v.service_request_id AS id, bool_or(v.incomplete_code = 'needs_part') AS held_for_parts,
+                        bool_or(v.status = 'cancelled') AS rescheduled,
+                        (array_agg(v.outcome IN ('fixed', 'no_fault_found') ORDER BY v.arrived_at NULLS LAST, v.id)
+                            FILTER (WHERE v.status IN ('completed', 'incomplete')))[1] AS first_visit_fixed,
+                        count(*) FILTER (WHERE v.status = 'incomplete') AS incomplete_visits,
+                        count(*) FILTER (WHERE v.status IN ('completed', 'incomplete')) AS finished_visits
+                    FROM visit v JOIN calls ON calls.id = v.service_request_id GROUP BY v.service_request_id
+                ), parts AS (
+                    SELECT v.service_request_id AS id, sum(p.quantity * p.unit_cost) AS parts_cost
+                    FROM visit_part p JOIN visit v ON v.id = p.visit_id JOIN calls ON calls.id = v.service_request_id
+                    GROUP BY v.service_request_id
                 ), figures AS (
                     SELECT grouping, call_type, callback_of_id IS NOT NULL AS callback,
-                        EXISTS (SELECT 1 FROM visit v WHERE v.service_request_id = calls.id AND v.incomplete_code = 'needs_part') AS held_for_parts,
-                        EXISTS (SELECT 1 FROM visit v WHERE v.service_request_id = calls.id AND v.status = 'cancelled') AS rescheduled,
-                        (SELECT v.outcome IN ('fixed', 'no_fault_found') FROM visit v
-                         WHERE v.service_request_id = calls.id AND v.status IN ('completed', 'incomplete')
-                         ORDER BY v.arrived_at NULLS LAST, v.id LIMIT 1) AS first_visit_fixed,
-                        (SELECT count(*) FROM visit v WHERE v.service_request_id = calls.id AND v.status = 'incomplete') AS incomplete_visits,
-                        (SELECT count(*) FROM visit v WHERE v.service_request_id = calls.id AND v.status IN ('completed', 'incomplete')) AS finished_visits,
-                        (SELECT coalesce(sum(p.quantity * p.unit_cost), 0) FROM visit_part p JOIN visit v ON v.id = p.visit_id
-                         WHERE v.service_request_id = calls.id) AS parts_cost
-                    FROM calls)
+                        coalesce(held_for_parts, false) AS held_for_parts, coalesce(rescheduled, false) AS rescheduled,
+                        first_visit_fixed, coalesce(incomplete_visits, 0) AS incomplete_visits,
+                        coalesce(finished_visits, 0) AS finished_visits, coalesce(parts_cost, 0) AS parts_cost
+                    FROM calls LEFT JOIN visits USING (id) LEFT JOIN parts USING (id))
                 SELECT jsonb_build_object('group', grouping,
                     'gross_calls', count(*),
                     'net_calls', count(*) - count(*) FILTER (WHERE rescheduled) - count(*) FILTER (WHERE callback),
@@ -290,17 +296,16 @@ public struct ReportStore: Sendable {
                 """
         case .calls:
             sql = "WITH calls AS (" + calls + """
+                ), moves AS (
+                    SELECT e.entity_id AS id, bool_or(e.to_status = 'escalated') AS escalated,
+                        bool_or(e.to_status = 'dispatch_needed') AS dispatched, bool_or(e.to_status = 'resolved_remotely') AS remote
+                    FROM event e JOIN calls ON calls.id = e.entity_id
+                    WHERE e.entity = 'service_request' AND e.to_status IN ('escalated', 'dispatch_needed', 'resolved_remotely')
+                    GROUP BY e.entity_id
                 ), paths AS (
-                    SELECT grouping, status,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status IN ('escalated', 'dispatch_needed')) AS forwarded,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status = 'escalated') AS escalated,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status = 'dispatch_needed') AS dispatched,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status = 'resolved_remotely') AS remote
-                    FROM calls)
+                    SELECT grouping, coalesce(escalated OR dispatched, false) AS forwarded, coalesce(escalated, false) AS escalated,
+                        coalesce(dispatched, false) AS dispatched, coalesce(remote, false) AS remote
+                    FROM calls LEFT JOIN moves USING (id))
                 SELECT jsonb_build_object('group', grouping, 'calls', count(*),
                     'resolved_remotely', count(*) FILTER (WHERE remote),
                     'first_contact_resolution_pct', round(100.0 * count(*) FILTER (WHERE remote AND NOT forwarded) / count(*), 1),
