@@ -326,7 +326,12 @@ public struct ReportStore: Sendable {
     /// Waiting for the customer pauses the clocks, so it never causes a breach.
     func slaCompliance(_ calls: PGQuery, until end: Date) async throws -> [JSONObject] {
         try await pool.withConnection { connection in
-            let rows = try await connection.query("SELECT to_jsonb(calls)::text FROM (" + calls + " AND r.contract_id IS NOT NULL) calls")
+            // Only what the clocks read: parsing whole rows cost more than the clocks themselves.
+            let rows = try await connection.query("""
+                SELECT jsonb_build_object('id', id, 'contract_id', contract_id, 'priority', priority, 'reported_at', reported_at,
+                    'first_on_site_at', first_on_site_at, 'restored_at', restored_at, 'site_time_zone', site_time_zone,
+                    'grouping', grouping)::text FROM (
+                """ + calls + " AND r.contract_id IS NOT NULL) calls")
             let objects: [JSONObject] = try rows.compactMap { row in
                 guard case .object(let object)? = JSONValue(parsing: try row.decode(String.self, at: 0)) else { return nil }
                 return object
