@@ -43,10 +43,16 @@ public struct ShiftCalendar: Sendable {
     }
 
     /// Shift minutes between two instants (0 if `end` <= `start`), not counting the time in `busy`.
-    /// - Complexity: O(d × (w + b)) for d local days, w weekly entries and b busy intervals.
+    /// - Complexity: O(d × w + b × k) for d local days, w weekly entries and b busy intervals spanning k days each.
     public func minutes(from start: Date, to end: Date, excluding busy: [DateInterval] = []) -> Double {
-        extraShifts.reduce(weekly.coveredMinutes(from: start, to: end, pauses: busy)) { total, extra in
-            total + extra.hours.coveredMinutes(from: max(start, extra.day.start), to: min(end, extra.day.end), pauses: busy)
+        CoverageCalendar.merged(busy).reduce(shiftMinutes(from: start, to: end)) { total, interval in
+            total - shiftMinutes(from: max(start, interval.start), to: min(end, interval.end))
+        }
+    }
+
+    private func shiftMinutes(from start: Date, to end: Date) -> Double {
+        extraShifts.reduce(weekly.coveredMinutes(from: start, to: end)) { total, extra in
+            total + extra.hours.coveredMinutes(from: max(start, extra.day.start), to: min(end, extra.day.end))
         }
     }
 

@@ -326,35 +326,24 @@ public struct ReportStore: Sendable {
     /// Waiting for the customer pauses the clocks, so it never causes a breach.
     func slaCompliance(_ calls: PGQuery, until end: Date) async throws -> [JSONObject] {
         try await pool.withConnection { connection in
-            // Only what the clocks read: parsing whole rows cost more than the clocks themselves.
             let rows = try await connection.query("""
-                SELECT jsonb_build_object('id', id, 'contract_id', contract_id, 'priority', priority, 'reported_at', reported_at,
-                    'first_on_site_at', first_on_site_at, 'restored_at', restored_at, 'site_time_zone', site_time_zone,
-                    'grouping', grouping)::text FROM (
-                """ + calls + " AND r.contract_id IS NOT NULL) calls")
-            let objects: [JSONObject] = try rows.compactMap { row in
-                guard case .object(let object)? = JSONValue(parsing: try row.decode(String.self, at: 0)) else { return nil }
-                return object
-            }
+                SELECT id, contract_id, priority, reported_at, first_on_site_at, restored_at, site_time_zone, grouping FROM (
+                """ + calls + " AND r.contract_id IS NOT NULL) calls"
+            ).map { try $0.decode((Int, Int, String, Date, Date?, Date?, String, String).self) }
             let now = min(Date(), end)
-            let clocked = try await ServiceClocks.decorate(objects, now: now, on: connection)
-            let waits = try await holdMinutes(clocked.compactMap { $0["id"]?.integerValue }, until: now, on: connection)
+            var contracts = try await ContractTerms.load(Array(Set(rows.map(\.1))), on: connection)
+            let holds = try await HoldHistory.holds(rows.map(\.0), until: now, on: connection)
             var groups: [String: SLATally] = [:]
-            for call in clocked {
-                guard case .object(let clocks)? = call["clocks"] else { continue }
-                let group = call["grouping"]?.stringValue ?? "all"
-                var tally = groups[group] ?? SLATally()
-                tally.add(clocks: clocks, waits: waits[call["id"]?.integerValue ?? 0] ?? [:])
-                groups[group] = tally
+            for (id, contract, priority, reportedAt, firstOnSite, restoredAt, timeZone, group) in rows {
+                let onHold = holds[id] ?? []
+                let pauses = onHold.filter { ServiceRequestRules.pausingHoldCodes.contains($0.code) }.map(\.interval)
+                let clocks = contracts.terms(contract: contract, timeZone: timeZone, priority: priority)?
+                    .clocks(reportedAt: reportedAt, firstOnSite: firstOnSite, restoredAt: restoredAt, pauses: pauses, now: now)
+                groups[group, default: SLATally()].add(
+                    response: clocks?.response, restore: clocks?.restore,
+                    waits: onHold.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 })
             }
             return groups.keys.sorted().map { groups[$0]!.row(group: $0) }
-        }
-    }
-
-    /// Minutes each call spent on hold, by hold code, from the event log.
-    func holdMinutes(_ ids: [Int], until end: Date, on connection: PGConnection) async throws -> [Int: [String: Double]] {
-        try await HoldHistory.holds(ids, until: end, on: connection).mapValues { holds in
-            holds.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 }
         }
     }
 }
@@ -365,21 +354,22 @@ struct SLATally {
     var responseMet = 0, responseBreached = 0, restoreMet = 0, restoreBreached = 0, restoreRunning = 0
     var causes: [String: Int] = ["own_dispatch": 0, "waiting_for_parts": 0, "waiting_for_vendor": 0]
 
-    mutating func add(clocks: JSONObject, waits: [String: Double]) {
+    /// Counts one call's clocks; `waits` are its minutes on hold by hold code.
+    mutating func add(response: SLAClock?, restore: SLAClock?, waits: [String: Double]) {
         calls += 1
-        if case .object(let response)? = clocks["response"] {
-            if response["breached"] == .bool(true) { responseBreached += 1 } else if response["met_at"] != .null { responseMet += 1 }
+        if let response {
+            if response.isBreached { responseBreached += 1 } else if response.stoppedAt != nil { responseMet += 1 }
         }
-        guard case .object(let restore)? = clocks["restore"] else { return }
-        if restore["breached"] == .bool(true) {
+        guard let restore else { return }
+        if restore.isBreached {
             restoreBreached += 1
             // Over by this many covered minutes; a wait at least that long is what made the difference.
-            let over = -(restore["remaining_minutes"].flatMap { if case .number(let value) = $0 { value } else { nil } } ?? 0)
+            let over = -restore.remainingCoveredMinutes.rounded()
             let external = ["waiting_for_parts", "waiting_for_vendor"].map { ($0, waits[$0] ?? 0) }.max { $0.1 < $1.1 }
             if let (cause, minutes) = external, minutes > 0, minutes >= over { causes[cause, default: 0] += 1 } else {
                 causes["own_dispatch", default: 0] += 1
             }
-        } else if restore["met_at"] != .null {
+        } else if restore.stoppedAt != nil {
             restoreMet += 1
         } else {
             restoreRunning += 1
