@@ -11,57 +11,55 @@ extension ReportStore {
         """
 
     /// Uptime % of covered units within their coverage hours (docs/metrics.md, `uptime`).
-    func uptime(_ query: Query, scope: PGQuery) async throws -> [JSONObject] {
-        try await pool.withConnection { connection in
-            // Each unit under the latest contract overlapping the period, measured over the part of the period the
-            // contract is valid (its dates read in the site's time zone).
-            let units = try await connection.query("""
-                SELECT DISTINCT ON (u.id) u.id, \(query.grouping.expression), k.coverage::text, s.time_zone,
-                    greatest(\(query.from), k.valid_from::timestamp AT TIME ZONE s.time_zone),
-                    least(\(query.to), (k.valid_to + 1)::timestamp AT TIME ZONE s.time_zone)
-                """ + Self.units + """
-                 JOIN service_contract_unit l ON l.unit_id = u.id JOIN service_contract k ON k.id = l.service_contract_id
-                WHERE k.valid_from::timestamp AT TIME ZONE s.time_zone < \(query.to)
-                    AND (k.valid_to + 1)::timestamp AT TIME ZONE s.time_zone > \(query.from) AND
-                """ + " " + scope + " ORDER BY u.id, k.valid_from DESC, k.id DESC")
-            let decoded = try units.map { try $0.decode((Int, String, String, String, Date, Date).self) }
-            var outages: [Int: [DateInterval]] = [:]
-            for row in try await connection.query("""
-                SELECT unit_id, reported_at, least(coalesce(restored_at, \(query.to)), \(query.to)) FROM service_request
-                WHERE unit_id = ANY(\(decoded.map(\.0))) AND unit_down AND reported_at < \(query.to)
-                    AND (restored_at IS NULL OR restored_at > \(query.from))
-                """) {
-                let (unit, start, end) = try row.decode((Int, Date, Date).self)
-                if end > start { outages[unit, default: []].append(DateInterval(start: start, end: end)) }
+    func uptime(_ query: Query, scope: PGQuery, on connection: PGConnection) async throws -> [JSONObject] {
+        // Each unit under the latest contract overlapping the period, measured over the part of the period the
+        // contract is valid (its dates read in the site's time zone).
+        let units = try await connection.query("""
+            SELECT DISTINCT ON (u.id) u.id, \(query.grouping.expression), k.coverage::text, s.time_zone,
+                greatest(\(query.from), k.valid_from::timestamp AT TIME ZONE s.time_zone),
+                least(\(query.to), (k.valid_to + 1)::timestamp AT TIME ZONE s.time_zone)
+            """ + Self.units + """
+             JOIN service_contract_unit l ON l.unit_id = u.id JOIN service_contract k ON k.id = l.service_contract_id
+            WHERE k.valid_from::timestamp AT TIME ZONE s.time_zone < \(query.to)
+                AND (k.valid_to + 1)::timestamp AT TIME ZONE s.time_zone > \(query.from) AND
+            """ + " " + scope + " ORDER BY u.id, k.valid_from DESC, k.id DESC")
+        let decoded = try units.map { try $0.decode((Int, String, String, String, Date, Date).self) }
+        var outages: [Int: [DateInterval]] = [:]
+        for row in try await connection.query("""
+            SELECT unit_id, reported_at, least(coalesce(restored_at, \(query.to)), \(query.to)) FROM service_request
+            WHERE unit_id = ANY(\(decoded.map(\.0))) AND unit_down AND reported_at < \(query.to)
+                AND (restored_at IS NULL OR restored_at > \(query.from))
+            """) {
+            let (unit, start, end) = try row.decode((Int, Date, Date).self)
+            if end > start { outages[unit, default: []].append(DateInterval(start: start, end: end)) }
+        }
+        var calendars: [String: CoverageCalendar] = [:]
+        var covered: [String: Double] = [:]
+        var groups: [String: (units: Int, covered: Double, down: Double)] = [:]
+        for (unit, group, coverage, timeZone, start, end) in decoded where end > start {
+            let key = timeZone + "\u{0}" + coverage
+            guard let calendar = calendars[key] ?? JSONValue(parsing: coverage).flatMap({
+                CoverageCalendar(coverage: $0, timeZoneIdentifier: timeZone)
+            }) else { continue }
+            calendars[key] = calendar
+            let span = "\(key)\u{0}\(start.timeIntervalSince1970)\u{0}\(end.timeIntervalSince1970)"
+            let minutes = covered[span] ?? calendar.coveredMinutes(from: start, to: end)
+            covered[span] = minutes
+            let down = CoverageCalendar.merged(outages[unit] ?? []).reduce(0.0) { total, outage in
+                total + calendar.coveredMinutes(from: max(outage.start, start), to: min(outage.end, end))
             }
-            var calendars: [String: CoverageCalendar] = [:]
-            var covered: [String: Double] = [:]
-            var groups: [String: (units: Int, covered: Double, down: Double)] = [:]
-            for (unit, group, coverage, timeZone, start, end) in decoded where end > start {
-                let key = timeZone + "\u{0}" + coverage
-                guard let calendar = calendars[key] ?? JSONValue(parsing: coverage).flatMap({
-                    CoverageCalendar(coverage: $0, timeZoneIdentifier: timeZone)
-                }) else { continue }
-                calendars[key] = calendar
-                let span = "\(key)\u{0}\(start.timeIntervalSince1970)\u{0}\(end.timeIntervalSince1970)"
-                let minutes = covered[span] ?? calendar.coveredMinutes(from: start, to: end)
-                covered[span] = minutes
-                let down = CoverageCalendar.merged(outages[unit] ?? []).reduce(0.0) { total, outage in
-                    total + calendar.coveredMinutes(from: max(outage.start, start), to: min(outage.end, end))
-                }
-                var tally = groups[group] ?? (0, 0, 0)
-                tally = (tally.units + 1, tally.covered + minutes, tally.down + down)
-                groups[group] = tally
-            }
-            return groups.sorted { ($0.value.covered == 0 ? 1 : 1 - $0.value.down / $0.value.covered, $0.key)
-                < ($1.value.covered == 0 ? 1 : 1 - $1.value.down / $1.value.covered, $1.key) }.map { group, tally in
-                [
-                    "group": .string(group), "units": .number(Double(tally.units)),
-                    "covered_hours": .number((tally.covered / 60 * 100).rounded() / 100),
-                    "down_covered_hours": .number((tally.down / 60 * 100).rounded() / 100),
-                    "uptime_pct": tally.covered == 0 ? .null : .number((1000 * (1 - tally.down / tally.covered)).rounded() / 10),
-                ]
-            }
+            var tally = groups[group] ?? (0, 0, 0)
+            tally = (tally.units + 1, tally.covered + minutes, tally.down + down)
+            groups[group] = tally
+        }
+        return groups.sorted { ($0.value.covered == 0 ? 1 : 1 - $0.value.down / $0.value.covered, $0.key)
+            < ($1.value.covered == 0 ? 1 : 1 - $1.value.down / $1.value.covered, $1.key) }.map { group, tally in
+            [
+                "group": .string(group), "units": .number(Double(tally.units)),
+                "covered_hours": .number((tally.covered / 60 * 100).rounded() / 100),
+                "down_covered_hours": .number((tally.down / 60 * 100).rounded() / 100),
+                "uptime_pct": tally.covered == 0 ? .null : .number((1000 * (1 - tally.down / tally.covered)).rounded() / 10),
+            ]
         }
     }
 

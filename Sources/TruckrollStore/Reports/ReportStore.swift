@@ -210,7 +210,8 @@ public struct ReportStore: Sendable {
         }
         let scope = PGQuery.joined(conditions, separator: " AND ")
         let calls: PGQuery = """
-            SELECT r.*, \(query.grouping.expression) AS grouping, s.time_zone AS site_time_zone,
+            SELECT r.id, r.reported_at, r.first_on_site_at, r.restored_at, r.unit_down, r.call_type, r.priority, r.callback_of_id,
+                r.contract_id, \(query.grouping.expression) AS grouping, s.time_zone AS site_time_zone,
                 coalesce(u.downtime_cost_per_hour, k.downtime_cost_per_hour, 0)::float8 AS cost_per_hour
             FROM service_request r
             JOIN site s ON s.id = r.site_id JOIN customer c ON c.id = r.customer_id
@@ -218,22 +219,32 @@ public struct ReportStore: Sendable {
             LEFT JOIN equipment_model m ON m.id = u.equipment_model_id LEFT JOIN service_contract k ON k.id = r.contract_id
             WHERE r.reported_at >= \(query.from) AND r.reported_at < \(query.to) AND
             """ + " " + scope
+        // One snapshot for all of a report's queries. The planner cannot size joins of aggregates over a CTE and
+        // would JIT-compile them, which on a million events cost more than running them.
+        return try await pool.withTransaction(isolation: .repeatableRead, readOnly: true) { connection in
+            try await connection.execute("SET LOCAL jit = off")
+            return try await report(name, query, scope: scope, calls: calls, on: connection)
+        }
+    }
+
+    /// The report's rows, from `calls` (the scoped calls) or its own subject.
+    private func report(_ name: Name, _ query: Query, scope: PGQuery, calls: PGQuery, on connection: PGConnection) async throws -> [JSONObject] {
         let sql: PGQuery
         switch name {
         case .sla:
-            return try await slaCompliance(calls, until: query.to)
+            return try await slaCompliance(calls, until: query.to, on: connection)
         case .uptime:
-            return try await uptime(query, scope: scope)
+            return try await uptime(query, scope: scope, on: connection)
         case .mcbc:
             sql = mcbc(query, scope: scope)
         case .pm:
             sql = preventiveMaintenance(query, scope: scope)
         case .technicians:
-            return try await utilisation(query, scope: scope)
+            return try await utilisation(query, scope: scope, on: connection)
         case .parts:
             sql = partsUsed(query, scope: scope)
         case .rma:
-            return try await vendorRMAs(query, scope: scope)
+            return try await vendorRMAs(query, scope: scope, on: connection)
         case .downtime:
             sql = "WITH calls AS (" + calls + """
                 ), down AS (
@@ -314,7 +325,7 @@ public struct ReportStore: Sendable {
                 FROM paths GROUP BY grouping ORDER BY count(*) DESC, grouping
                 """
         }
-        return try await pool.query(sql).map { row in
+        return try await connection.query(sql).map { row in
             guard case .object(let object)? = JSONValue(parsing: try row.decode(String.self, at: 0)) else { return [:] }
             return object
         }
@@ -324,27 +335,25 @@ public struct ReportStore: Sendable {
     /// now, if earlier), and each restore breach attributed to what the call waited on longest outside our hands:
     /// parts or the vendor, when the breach would not have happened without that wait; otherwise our own dispatch.
     /// Waiting for the customer pauses the clocks, so it never causes a breach.
-    func slaCompliance(_ calls: PGQuery, until end: Date) async throws -> [JSONObject] {
-        try await pool.withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT id, contract_id, priority, reported_at, first_on_site_at, restored_at, site_time_zone, grouping FROM (
-                """ + calls + " AND r.contract_id IS NOT NULL) calls"
-            ).map { try $0.decode((Int, Int, String, Date, Date?, Date?, String, String).self) }
-            let now = min(Date(), end)
-            var contracts = try await ContractTerms.load(Array(Set(rows.map(\.1))), on: connection)
-            let holds = try await HoldHistory.holds(rows.map(\.0), until: now, on: connection)
-            var groups: [String: SLATally] = [:]
-            for (id, contract, priority, reportedAt, firstOnSite, restoredAt, timeZone, group) in rows {
-                let onHold = holds[id] ?? []
-                let pauses = onHold.filter { ServiceRequestRules.pausingHoldCodes.contains($0.code) }.map(\.interval)
-                let clocks = contracts.terms(contract: contract, timeZone: timeZone, priority: priority)?
-                    .clocks(reportedAt: reportedAt, firstOnSite: firstOnSite, restoredAt: restoredAt, pauses: pauses, now: now)
-                groups[group, default: SLATally()].add(
-                    response: clocks?.response, restore: clocks?.restore,
-                    waits: onHold.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 })
-            }
-            return groups.keys.sorted().map { groups[$0]!.row(group: $0) }
+    func slaCompliance(_ calls: PGQuery, until end: Date, on connection: PGConnection) async throws -> [JSONObject] {
+        let rows = try await connection.query("""
+            SELECT id, contract_id, priority, reported_at, first_on_site_at, restored_at, site_time_zone, grouping FROM (
+            """ + calls + " AND r.contract_id IS NOT NULL) calls"
+        ).map { try $0.decode((Int, Int, String, Date, Date?, Date?, String, String).self) }
+        let now = min(Date(), end)
+        var contracts = try await ContractTerms.load(Array(Set(rows.map(\.1))), on: connection)
+        let holds = try await HoldHistory.holds(rows.map(\.0), until: now, on: connection)
+        var groups: [String: SLATally] = [:]
+        for (id, contract, priority, reportedAt, firstOnSite, restoredAt, timeZone, group) in rows {
+            let onHold = holds[id] ?? []
+            let pauses = onHold.filter { ServiceRequestRules.pausingHoldCodes.contains($0.code) }.map(\.interval)
+            let clocks = contracts.terms(contract: contract, timeZone: timeZone, priority: priority)?
+                .clocks(reportedAt: reportedAt, firstOnSite: firstOnSite, restoredAt: restoredAt, pauses: pauses, now: now)
+            groups[group, default: SLATally()].add(
+                response: clocks?.response, restore: clocks?.restore,
+                waits: onHold.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 })
         }
+        return groups.keys.sorted().map { groups[$0]!.row(group: $0) }
     }
 }
 
