@@ -43,8 +43,11 @@ public struct SVGChart: Sendable, Equatable {
         self.series = series
     }
 
-    static let width = 720.0, height = 400.0
-    static let left = 70.0, right = 170.0, top = 40.0, bottom = 80.0
+    static let height = 400.0
+    static let left = 70.0, right = 200.0, top = 40.0, bottom = 80.0
+
+    /// 720 points, or wider so that each category gets 24.
+    var width: Double { max(720, Self.left + Self.right + 24 * Double(categories.count)) }
     static let colours = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
     /// The largest value on the y axis: a round number at or above every value (1 when there are none).
@@ -59,7 +62,7 @@ public struct SVGChart: Sendable, Equatable {
 
     /// The chart as an SVG document.
     public func render() -> String {
-        let plotWidth = Self.width - Self.left - Self.right, plotHeight = Self.height - Self.top - Self.bottom
+        let plotWidth = width - Self.left - Self.right, plotHeight = Self.height - Self.top - Self.bottom
         let maximum = axisMaximum
         func y(_ value: Double) -> Double { Self.top + plotHeight * (1 - value / maximum) }
         let slot = plotWidth / Double(max(categories.count, 1))
@@ -67,8 +70,8 @@ public struct SVGChart: Sendable, Equatable {
 
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.number(Self.width))" height="\(Self.number(Self.height))" \
-            viewBox="0 0 \(Self.number(Self.width)) \(Self.number(Self.height))" font-family="sans-serif" font-size="11">
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.number(width))" height="\(Self.number(Self.height))" \
+            viewBox="0 0 \(Self.number(width)) \(Self.number(Self.height))" font-family="sans-serif" font-size="11">
             <title>\(Self.escaped(title))</title>
             <text x="\(Self.number(Self.left))" y="22" font-size="14" font-weight="bold">\(Self.escaped(title))</text>
             <text transform="translate(14 \(Self.number(Self.top + plotHeight / 2))) rotate(-90)" text-anchor="middle">\(Self.escaped(valueLabel))</text>
@@ -120,8 +123,8 @@ public struct SVGChart: Sendable, Equatable {
             }
             let legendY = Self.top + 16 * Double(seriesIndex)
             svg += """
-                <rect x="\(Self.number(Self.width - Self.right + 12))" y="\(Self.number(legendY))" width="10" height="10" stroke="none"/>
-                <text x="\(Self.number(Self.width - Self.right + 28))" y="\(Self.number(legendY + 9))" stroke="none" fill="#000">\(Self.escaped(line.name))</text>
+                <rect x="\(Self.number(width - Self.right + 12))" y="\(Self.number(legendY))" width="10" height="10" stroke="none"/>
+                <text x="\(Self.number(width - Self.right + 28))" y="\(Self.number(legendY + 9))" stroke="none" fill="#000">\(Self.escaped(line.name))</text>
                 </g>
 
                 """
