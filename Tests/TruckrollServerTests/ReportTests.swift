@@ -380,13 +380,6 @@ import TruckrollTestSupport
         }
     }
 
-    /// Runs the built `truckroll` with the test's environment, less any database URL.
-    static func truckroll(_ arguments: [String]) async throws -> ChildProcess.Outcome {
-        var environment = ProcessInfo.processInfo.environment
-        environment["TRUCKROLL_DATABASE_URL"] = nil
-        return try await ChildProcess.run(CommandLineTests.executable, arguments, environment: environment)
-    }
-
     /// The command line: a chart from `truckroll report`, `--per` only with one, and `truckroll bench reports` timing
     /// every report on a history it generates.
     @Test func commandLine() async throws {
@@ -394,15 +387,18 @@ import TruckrollTestSupport
             try await TestServer.withServer(database: database) { base, pool in
                 let fixture = try await RegistryFixture.make(pool: pool)
                 try await Self.history(TestHTTP(base: base, token: fixture.tokens["dispatcher"]), fixture, pool)
-                let client = ["--server", base.absoluteString, "--token", fixture.tokens["manager"] ?? ""]
-                let chart = try await Self.truckroll(["report", "downtime", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "unit", "--format", "svg"] + client)
+                let manager = fixture.tokens["manager"]
+                let chart = try await ServiceCommandLineTests.truckroll(
+                    ["report", "downtime", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "unit", "--format", "svg"], server: base, token: manager)
                 #expect(chart.status == 0 && chart.output.hasPrefix("<?xml") && chart.output.contains("data-value=\"10\""), "\(chart.output.prefix(300))")
-                let misuse = try await Self.truckroll(["report", "sla", "--from", "2026-11-01", "--to", "2026-11-30", "--per", "week"] + client)
+                let misuse = try await ServiceCommandLineTests.truckroll(
+                    ["report", "sla", "--from", "2026-11-01", "--to", "2026-11-30", "--per", "week"], server: base, token: manager)
                 #expect(misuse.status != 0 && misuse.output.contains("--per is for --format svg"), "\(misuse.output)")
             }
         }
         try await TestDatabase.withDatabase { database in
-            let bench = try await Self.truckroll(["bench", "reports", "--database-url", TestDatabase.url(of: database), "--generate-events", "2000", "--runs", "1"])
+            let bench = try await ServiceCommandLineTests.truckroll(
+                ["bench", "reports", "--database-url", TestDatabase.url(of: database), "--generate-events", "2000", "--runs", "1"])
             #expect(bench.status == 0, "\(bench.output)")
             for name in ReportStore.Name.allCases {
                 #expect(bench.output.contains("\n\(name.rawValue) "), "no line for \(name.rawValue) in \(bench.output)")
