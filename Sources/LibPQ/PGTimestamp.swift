@@ -124,12 +124,15 @@ enum PGTimestamp {
 
         var atEnd: Bool { index == bytes.count }
 
-        mutating func skip(_ literal: String) -> Bool {
-            let literalBytes = Array(literal.utf8)
-            guard bytes.count - index >= literalBytes.count,
-                  Array(bytes[index..<index + literalBytes.count]) == literalBytes
-            else { return false }
-            index += literalBytes.count
+        /// Moves past `literal` if it comes next; compares in place (copying both sides into arrays here was most of
+        /// the time reports spent reading timestamps).
+        mutating func skip(_ literal: StaticString) -> Bool {
+            let count = literal.utf8CodeUnitCount
+            guard bytes.count - index >= count else { return false }
+            let start = index
+            let matches = literal.withUTF8Buffer { expected in expected.indices.allSatisfy { bytes[start + $0] == expected[$0] } }
+            guard matches else { return false }
+            index += count
             return true
         }
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import TruckrollDomain
+import TruckrollStore
 
 /// The OpenAPI 3.1 description of the API, generated from the same resource descriptions that drive the routes.
 public enum OpenAPIDocument {
@@ -95,18 +96,26 @@ public enum OpenAPIDocument {
                         "409": problemResponse("Too few at the source")]
         )])
         paths["/v1/reports/{name}"] = .object(["get": operation(
-            "A report over a period: downtime, times, dealer, calls or sla (definitions in docs/metrics.md)", tag: "reports",
+            "A report over a period, as JSON, CSV or an SVG chart (definitions in docs/metrics.md); vendor coordinators read rma only, for their vendor",
+            tag: "reports",
             parameters: [
-                .object(["name": "name", "in": "path", "required": true, "schema": .object(["type": "string", "enum": ["downtime", "times", "dealer", "calls", "sla"]])]),
+                .object(["name": "name", "in": "path", "required": true, "schema": .object(["type": "string",
+                    "enum": .array(ReportStore.Name.allCases.map { .string($0.rawValue) })])]),
                 .object(["name": "from", "in": "query", "required": true, "schema": .object(["type": "string"])]),
                 .object(["name": "to", "in": "query", "required": true, "schema": .object(["type": "string"])]),
                 .object(["name": "by", "in": "query", "required": false, "schema": .object(["type": "string",
-                    "enum": ["none", "customer", "site", "department", "model", "unit", "priority", "call_type"]])]),
-                .object(["name": "format", "in": "query", "required": false, "schema": .object(["type": "string", "enum": ["json", "csv"]])]),
-            ] + ["customer", "site", "department", "model"].map { .object(["name": .string($0), "in": "query", "required": false,
+                    "enum": .array(ReportStore.Grouping.allCases.map { .string($0.rawValue) })])]),
+                .object(["name": "format", "in": "query", "required": false, "schema": .object(["type": "string", "enum": ["json", "csv", "svg"]])]),
+                .object(["name": "per", "in": "query", "required": false, "description": "With format=svg: a trend chart over slices of the period",
+                         "schema": .object(["type": "string", "enum": .array(ReportStore.Step.allCases.map { .string($0.rawValue) })])]),
+            ] + ["customer", "site", "department", "model", "vendor", "technician"].map { .object(["name": .string($0), "in": "query", "required": false,
                                                                            "schema": .object(["type": "integer"])]) }
               + ["priority", "call_type"].map { .object(["name": .string($0), "in": "query", "required": false, "schema": .object(["type": "string"])]) },
-            responses: ["200": jsonResponse("The report's rows", schema: .object(["type": "object"]))]
+            responses: ["200": .object(["description": "The report's rows (JSON), as CSV, or a chart", "content": .object([
+                "application/json": .object(["schema": .object(["type": "object"])]),
+                "text/csv": .object(["schema": .object(["type": "string"])]),
+                "image/svg+xml": .object(["schema": .object(["type": "string"])]),
+            ])])]
         )])
         paths["/v1/me/visits"] = .object(["get": operation("The calling technician's visits still to do, in planned order", tag: "visits",
             responses: ["200": jsonResponse("Visits", schema: .object(["type": "object", "properties": .object([

@@ -3,7 +3,9 @@ import Hummingbird
 import TruckrollDomain
 import TruckrollStore
 
-/// `GET /v1/reports/{name}?from=…&to=…&by=…&<filter>=…[&format=csv]`: support managers' figures.
+/// `GET /v1/reports/{name}?from=…&to=…&by=…&<filter>=…[&format=csv|svg][&per=day|week|month]`: support managers'
+/// figures, as JSON, CSV or an SVG chart (also for `Accept: image/svg+xml`): bars of the report's headline figure per
+/// group, or with `per`, one line per group across the slices of the period.
 public struct ReportController: Sendable {
     let reports: ReportStore
 
@@ -21,7 +23,8 @@ public struct ReportController: Sendable {
             var from: Date?
             var to: Date?
             var grouping = ReportStore.Grouping.none
-            var format = "json"
+            var format = request.headers[.accept]?.contains("image/svg+xml") == true ? "svg" : "json"
+            var step: ReportStore.Step?
             var filters: [String: String] = [:]
             for (key, value) in request.uri.queryParameters {
                 let value = String(value)
@@ -39,21 +42,40 @@ public struct ReportController: Sendable {
                     }
                     grouping = value
                 case "format":
-                    guard ["json", "csv"].contains(value) else {
-                        errors.append(.init(field: "format", message: "must be json or csv"))
+                    guard ["json", "csv", "svg"].contains(value) else {
+                        errors.append(.init(field: "format", message: "must be json, csv or svg"))
                         continue
                     }
                     format = value
+                case "per":
+                    guard let value = ReportStore.Step(rawValue: value) else {
+                        errors.append(.init(field: "per", message: "must be day, week or month"))
+                        continue
+                    }
+                    step = value
                 default:
                     filters[String(key)] = value
                 }
             }
             if from == nil { errors.append(.init(field: "from", message: "is required")) }
             if to == nil { errors.append(.init(field: "to", message: "is required")) }
+            if step != nil, format != "svg" { errors.append(.init(field: "per", message: "is for charts (format=svg)")) }
             guard errors.isEmpty, let from, let to else { throw Problem.invalidRequest(errors, status: .badRequest) }
-            let rows = try await registryCall {
-                try await reports.run(name, ReportStore.Query(from: from, to: to, grouping: grouping, filters: filters), as: principal)
+            let query = ReportStore.Query(from: from, to: to, grouping: grouping, filters: filters)
+            if format == "svg" {
+                let title = "\(name.rawValue) \(Self.day(from)) – \(Self.day(to))"
+                    + (grouping == .none ? "" : " by \(grouping.rawValue)")
+                let (figure, label) = name.headline
+                let chart = if let step {
+                    SVGChart.trend(try await registryCall { try await reports.trend(name, query, per: step, as: principal) }
+                        .map { (Self.day($0.start), $0.rows) }, figure: figure, title: title + " per \(step.rawValue)", label: label)
+                } else {
+                    SVGChart.bars(try await registryCall { try await reports.run(name, query, as: principal) }, figure: figure, title: title, label: label)
+                }
+                return Response(status: .ok, headers: [.contentType: "image/svg+xml"],
+                                body: .init(byteBuffer: ByteBuffer(string: chart.render())))
             }
+            let rows = try await registryCall { try await reports.run(name, query, as: principal) }
             if format == "csv" {
                 return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: Self.csv(rows))))
@@ -65,6 +87,9 @@ public struct ReportController: Sendable {
             return jsonResponse(status: .ok, body: String(decoding: try encoder.encode(body), as: UTF8.self))
         }
     }
+
+    /// The UTC day of an instant, `2026-11-01`.
+    static func day(_ date: Date) -> String { String(Timestamp.format(date).prefix(10)) }
 
     /// A date (midnight UTC) or a timestamp.
     static func instant(_ text: String) -> Date? {

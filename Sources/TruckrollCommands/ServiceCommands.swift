@@ -357,32 +357,37 @@ extension APIClient {
     }
 }
 
-/// `truckroll report NAME --from --to [--by] [--filter k=v] [--format table|csv|json]`.
+/// `truckroll report NAME --from --to [--by] [--filter k=v] [--format table|csv|json|svg] [--per day|week|month]`.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "A report: downtime, times, dealer or calls (definitions in docs/metrics.md)."
+        commandName: "report",
+        abstract: "A report: downtime, times, dealer, calls, sla, uptime, mcbc, pm, technicians, parts or rma (definitions in docs/metrics.md).",
+        discussion: "--format svg writes an SVG chart of the report's headline figure to standard output: a bar per group, or with --per a line per group across the period."
     )
 
-    @Argument(help: "downtime, times, dealer or calls.") var name: String
+    @Argument(help: "downtime, times, dealer, calls, sla, uptime, mcbc, pm, technicians, parts or rma.") var name: String
     @Option(help: "First day (YYYY-MM-DD) or instant of the period.") var from: String
     @Option(help: "Day or instant after the period.") var to: String
-    @Option(help: "Group by: none, customer, site, department, model, unit, priority, call_type.") var by = "none"
-    @Option(name: .customLong("filter"), help: "A filter as name=value (customer, site, department, model, priority, call_type); repeatable.")
+    @Option(help: "Group by: none, customer, site, department, model, unit, priority, call_type, technician, part, vendor (as the report allows).")
+    var by = "none"
+    @Option(name: .customLong("filter"), help: "A filter as name=value (customer, site, department, model, vendor, technician, priority, call_type); repeatable.")
     var filters: [String] = []
-    @Option(help: "table, csv or json.") var format = "table"
+    @Option(help: "table, csv, json or svg.") var format = "table"
+    @Option(help: "With --format svg: a trend, one point per day, week or month.") var per: String?
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         try await runClient {
-            guard ["table", "csv", "json"].contains(format) else { throw ValidationError("--format must be table, csv or json") }
-            var query: [(String, String)] = [("from", from), ("to", to), ("by", by)]
+            guard ["table", "csv", "json", "svg"].contains(format) else { throw ValidationError("--format must be table, csv, json or svg") }
+            guard per == nil || format == "svg" else { throw ValidationError("--per is for --format svg") }
+            var query: [(String, String)] = [("from", from), ("to", to), ("by", by)] + (per.map { [("per", $0)] } ?? [])
             for filter in filters {
                 guard let equals = filter.firstIndex(of: "=") else { throw ValidationError("--filter \(filter): write name=value") }
                 query.append((String(filter[..<equals]), String(filter[filter.index(after: equals)...])))
             }
             let api = try client.client()
-            if format == "csv" {
-                let response = try await api.send("GET", "v1/reports/\(name)", query: query + [("format", "csv")])
+            if format == "csv" || format == "svg" {
+                let response = try await api.send("GET", "v1/reports/\(name)", query: query + [("format", format)])
                 print(String(decoding: response.body, as: UTF8.self), terminator: "")
                 return
             }

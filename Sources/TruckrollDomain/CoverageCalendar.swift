@@ -3,6 +3,7 @@ import FoundationEssentials
 // with FoundationEssentials alone, `TimeZone(identifier: "Europe/Paris")` is nil. Importing it here links it into
 // every program using this module; full Foundation is not needed.
 import FoundationInternationalization
+import Synchronization
 
 /// A day of the week, written as in the registry's weekly hours (`"mon"` … `"sun"`).
 public enum Weekday: String, Sendable, Hashable, CaseIterable {
@@ -52,6 +53,9 @@ public struct CoverageCalendar: Sendable {
     public let holidays: Set<CalendarDate>
     /// The holidays as ``LocalDay`` numbers.
     private let holidayNumbers: Set<Int>
+    /// Each local day's covered intervals once computed: the time zone lookups behind them are the costly part, and
+    /// reports ask a calendar about the same days for thousands of calls. Shared by copies of this calendar.
+    private let days = DayCache()
 
     /// Coverage during `weekly` hours in `timeZone`, except on `holidays`.
     /// A calendar with no weekly hours never covers any time: its ``due(after:coveredMinutes:pauses:)`` is `.distantFuture`.
@@ -139,6 +143,13 @@ public struct CoverageCalendar: Sendable {
 
     /// The covered intervals of `day`, in order and without overlaps.
     private func coveredIntervals(of day: LocalDay) -> [DateInterval] {
+        if let known = days.intervals.withLock({ $0[day] }) { return known }
+        let intervals = computeCoveredIntervals(of: day)
+        days.intervals.withLock { $0[day] = intervals }
+        return intervals
+    }
+
+    private func computeCoveredIntervals(of day: LocalDay) -> [DateInterval] {
         guard !holidayNumbers.contains(day) else { return [] }
         let weekday = Weekday.allCases[((day + 3) % 7 + 7) % 7]  // day 0 is a Thursday, index 3
         let midnight = Double(day) * Self.secondsPerDay
@@ -187,7 +198,8 @@ public struct CoverageCalendar: Sendable {
     }
 
     /// `intervals` sorted, with overlapping or touching ones joined.
-    private static func merged(_ intervals: [DateInterval]) -> [DateInterval] {
+    /// - Complexity: O(n log n) for n intervals.
+    public static func merged(_ intervals: [DateInterval]) -> [DateInterval] {
         var result: [DateInterval] = []
         for interval in intervals.sorted(by: { $0.start < $1.start }) {
             if let last = result.last, interval.start <= last.end {
@@ -198,6 +210,11 @@ public struct CoverageCalendar: Sendable {
         }
         return result
     }
+}
+
+/// Covered intervals by local day, filled as days are asked for.
+private final class DayCache: Sendable {
+    let intervals = Mutex<[Int: [DateInterval]]>([:])
 }
 
 extension CalendarDate {

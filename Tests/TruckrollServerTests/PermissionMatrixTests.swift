@@ -60,7 +60,10 @@ import TruckrollTestSupport
                             let reply = try await TestHTTP(base: base, token: fixture.tokens[username])
                                 .send("GET", "/v1/reports/dealer?from=2026-01-01&to=2027-01-01")
                             #expect(reply.status == ([.admin, .dispatcher, .manager].contains(role) ? 200 : 403), "GET reports as \(username)")
-                            checked += 1
+                            // The RMA report is also a vendor coordinator's, for their own vendor.
+                            let rma = try await TestHTTP(base: base, token: fixture.tokens[username]).send("GET", "/v1/reports/rma?from=2026-01-01&to=2027-01-01")
+                            #expect(rma.status == ([.admin, .dispatcher, .manager, .vendorCoordinator].contains(role) ? 200 : 403), "GET rma report as \(username)")
+                            checked += 2
                         }
                         continue
                     }

@@ -11,26 +11,20 @@ enum ServiceClocks {
     static func decorate(_ rows: [JSONObject], now: Date, on connection: PGConnection) async throws -> [JSONObject] {
         let ids = rows.compactMap { $0["id"]?.integerValue }
         guard !ids.isEmpty else { return rows }
-        let contractIDs = Array(Set(rows.compactMap { $0["contract_id"]?.integerValue }))
-        var contracts: [Int: (coverage: JSONValue, targets: JSONValue)] = [:]
-        for row in try await connection.query("SELECT id, coverage::text, targets::text FROM service_contract WHERE id = ANY(\(contractIDs))") {
-            let (id, coverage, targets) = try row.decode((Int, String, String).self)
-            contracts[id] = (JSONValue(parsing: coverage) ?? .null, JSONValue(parsing: targets) ?? .null)
-        }
+        var contracts = try await ContractTerms.load(Array(Set(rows.compactMap { $0["contract_id"]?.integerValue })), on: connection)
         let pauses = try await customerPauses(ids, now: now, on: connection)
         let vendorWaits = try await openRMAs(ids, on: connection)
         return rows.map { row in
             var row = row
-            row["clocks"] = .object(clocks(for: row, contract: row["contract_id"]?.integerValue.flatMap { contracts[$0] },
-                                           pauses: pauses[row["id"]?.integerValue ?? 0] ?? [],
+            let terms = contracts.terms(contract: row["contract_id"]?.integerValue, timeZone: row["site_time_zone"]?.stringValue ?? "UTC",
+                                        priority: row["priority"]?.stringValue)
+            row["clocks"] = .object(clocks(for: row, terms: terms, pauses: pauses[row["id"]?.integerValue ?? 0] ?? [],
                                            rmas: vendorWaits[row["id"]?.integerValue ?? 0] ?? [], now: now))
             return row
         }
     }
 
-    static func clocks(
-        for row: JSONObject, contract: (coverage: JSONValue, targets: JSONValue)?, pauses: [DateInterval], rmas: [VendorWait], now: Date
-    ) -> JSONObject {
+    static func clocks(for row: JSONObject, terms: SLATerms?, pauses: [DateInterval], rmas: [VendorWait], now: Date) -> JSONObject {
         let reportedAt = row["reported_at"]?.stringValue.flatMap(Timestamp.parse) ?? now
         let restoredAt = row["restored_at"]?.stringValue.flatMap(Timestamp.parse)
         let firstOnSite = row["first_on_site_at"]?.stringValue.flatMap(Timestamp.parse)
@@ -41,21 +35,18 @@ enum ServiceClocks {
         ]
         var warnings: [JSONValue] = []
         var restoreDue: Date?
-        if let contract, let calendar = CoverageCalendar(coverage: contract.coverage, timeZoneIdentifier: row["site_time_zone"]?.stringValue ?? "UTC"),
-           case .object(let targets) = contract.targets, let priority = row["priority"]?.stringValue,
-           case .object(let target)? = targets[priority] {
-            for (name, key, stoppedAt) in [("response", "response_minutes", firstOnSite ?? restoredAt), ("restore", "restore_minutes", restoredAt)] {
-                guard let minutes = target[key]?.integerValue else { continue }
-                let clock = SLAClock.evaluate(calendar: calendar, start: reportedAt, targetMinutes: minutes, pauses: pauses,
-                                              stoppedAt: stoppedAt, now: now)
+        if let terms {
+            let (response, restore) = terms.clocks(reportedAt: reportedAt, firstOnSite: firstOnSite, restoredAt: restoredAt, pauses: pauses, now: now)
+            for (name, clock, minutes) in [("response", response, terms.responseMinutes), ("restore", restore, terms.restoreMinutes)] {
+                guard let clock, let minutes else { continue }
                 clocks[name] = .object([
                     "target_minutes": .number(Double(minutes)), "due": .string(Timestamp.format(clock.due)),
                     "met_at": clock.stoppedAt.map { .string(Timestamp.format($0)) } ?? .null,
                     "remaining_minutes": .number(clock.remainingCoveredMinutes.rounded()),
                     "breached": .bool(clock.isBreached), "at_risk": .bool(clock.isAtRisk),
                 ])
-                if name == "restore", restoredAt == nil { restoreDue = clock.due }
             }
+            if restoredAt == nil { restoreDue = restore?.due }
         }
         clocks["vendor"] = .array(rmas.map { wait in
             var vendor: JSONObject = ["rma_id": .number(Double(wait.rmaID)), "eta": wait.eta.map { .string(Timestamp.format($0)) } ?? .null, "due": .null]
@@ -104,6 +95,50 @@ enum ServiceClocks {
             waits[requestID, default: []].append(VendorWait(rmaID: rmaID, requestedAt: createdAt, eta: eta, replacementHours: hours, calendar: calendar))
         }
         return waits
+    }
+}
+
+/// What a customer contract promises one call: the calendar its clocks run in and the targets for its priority.
+struct SLATerms {
+    let calendar: CoverageCalendar
+    let responseMinutes: Int?
+    let restoreMinutes: Int?
+
+    /// The response clock (stopped by the first arrival, else the restore) and the restore clock, each when targeted.
+    func clocks(reportedAt: Date, firstOnSite: Date?, restoredAt: Date?, pauses: [DateInterval], now: Date) -> (response: SLAClock?, restore: SLAClock?) {
+        func clock(_ minutes: Int?, stoppedAt: Date?) -> SLAClock? {
+            minutes.map { SLAClock.evaluate(calendar: calendar, start: reportedAt, targetMinutes: $0, pauses: pauses, stoppedAt: stoppedAt, now: now) }
+        }
+        return (clock(responseMinutes, stoppedAt: firstOnSite ?? restoredAt), clock(restoreMinutes, stoppedAt: restoredAt))
+    }
+}
+
+/// Customer contracts' coverage and targets, read once for many calls, with one calendar per contract and time zone
+/// so that a calendar's days are worked out once for all the calls under it.
+struct ContractTerms {
+    private let contracts: [Int: (coverage: JSONValue, targets: JSONValue)]
+    private var calendars: [String: CoverageCalendar?] = [:]
+
+    static func load(_ ids: [Int], on connection: PGConnection) async throws -> ContractTerms {
+        var contracts: [Int: (coverage: JSONValue, targets: JSONValue)] = [:]
+        for row in try await connection.query("SELECT id, coverage::text, targets::text FROM service_contract WHERE id = ANY(\(ids))") {
+            let (id, coverage, targets) = try row.decode((Int, String, String).self)
+            contracts[id] = (JSONValue(parsing: coverage) ?? .null, JSONValue(parsing: targets) ?? .null)
+        }
+        return ContractTerms(contracts: contracts)
+    }
+
+    /// The terms for a call under contract `id` at a site in `timeZone`; nil without a contract, a valid calendar or
+    /// targets for the priority.
+    mutating func terms(contract id: Int?, timeZone: String, priority: String?) -> SLATerms? {
+        guard let id, let (coverage, targets) = contracts[id], case .object(let byPriority) = targets, let priority,
+              case .object(let target)? = byPriority[priority] else { return nil }
+        let key = "\(id) \(timeZone)"
+        let calendar = calendars[key] ?? CoverageCalendar(coverage: coverage, timeZoneIdentifier: timeZone)
+        calendars[key] = calendar
+        guard let calendar else { return nil }
+        return SLATerms(calendar: calendar, responseMinutes: target["response_minutes"]?.integerValue,
+                        restoreMinutes: target["restore_minutes"]?.integerValue)
     }
 }
 

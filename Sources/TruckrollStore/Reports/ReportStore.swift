@@ -23,11 +23,99 @@ public struct ReportStore: Sendable {
         case calls
         /// SLA compliance for response and restore, each breach attributed to its cause.
         case sla
+        /// Uptime of covered units within their contract's coverage hours.
+        case uptime
+        /// Mean copies between calls of page-counting units, against their model's fleet average.
+        case mcbc
+        /// Preventive maintenance done versus due.
+        case pm
+        /// Technician utilisation (on site, travelling, idle within shift hours) and visits per day.
+        case technicians
+        /// Parts fitted and their cost.
+        case parts
+        /// Vendor RMA turnaround and vendor SLA compliance.
+        case rma
+
+        /// The figure a chart of this report plots, and how to label it.
+        public var headline: (figure: String, label: String) {
+            switch self {
+            case .downtime: ("downtime_hours", "downtime hours")
+            case .times: ("restore_mean_minutes", "mean time to restore (minutes)")
+            case .dealer: ("first_call_effectiveness_pct", "first-call effectiveness %")
+            case .calls: ("calls", "calls")
+            case .sla: ("restore_compliance_pct", "restore SLA compliance %")
+            case .uptime: ("uptime_pct", "uptime % within coverage hours")
+            case .mcbc: ("mcbc", "mean copies between calls")
+            case .pm: ("pm_done_pct", "preventive maintenance done / due %")
+            case .technicians: ("utilisation_pct", "utilisation % of shift hours")
+            case .parts: ("parts_cost", "parts cost")
+            case .rma: ("turnaround_mean_hours", "mean RMA turnaround (hours)")
+            }
+        }
+
+        /// What the report counts, which decides the filters and groupings it accepts.
+        var subject: Subject {
+            switch self {
+            case .downtime, .times, .dealer, .calls, .sla: .calls
+            case .uptime, .mcbc, .pm: .units
+            case .technicians: .technicians
+            case .parts: .parts
+            case .rma: .rmas
+            }
+        }
+    }
+
+    /// The rows a report counts; each names its tables with the same aliases (`c` customer, `s` site, `d` department,
+    /// `m` model, `u` unit, and `r` call, `t` technician, `pt` part, `vd` vendor where they apply).
+    enum Subject {
+        case calls, units, technicians, parts, rmas
+
+        /// The groupings a report on this subject accepts.
+        var groupings: [Grouping] {
+            let places: [Grouping] = [.none, .customer, .site, .department, .model, .unit]
+            return switch self {
+            case .calls: places + [.priority, .callType]
+            case .units: places
+            case .technicians: [.none, .technician]
+            case .parts: places + [.priority, .callType, .technician, .part]
+            case .rmas: places + [.vendor]
+            }
+        }
+
+        /// The filters a report on this subject accepts.
+        var filters: [String] {
+            switch self {
+            case .calls, .parts: ["call_type", "customer", "department", "model", "priority", "site", "technician", "vendor"]
+            case .units, .rmas: ["customer", "department", "model", "site", "vendor"]
+            case .technicians: ["technician"]
+            }
+        }
+
+        /// The condition a filter puts on this subject's rows; nil when an id filter's value is not a number.
+        func condition(_ filter: String, _ value: String) -> PGQuery? {
+            switch filter {
+            case "priority": return "r.priority = \(value)"
+            case "call_type": return "r.call_type = \(value)"
+            default: break
+            }
+            guard let id = Int(value) else { return nil }
+            switch (filter, self) {
+            case ("customer", _): return "c.id = \(id)"
+            case ("site", _): return "s.id = \(id)"
+            case ("department", _): return "d.id = \(id)"
+            case ("model", _): return "m.id = \(id)"
+            case ("vendor", .rmas): return "a.vendor_id = \(id)"
+            case ("vendor", _): return "EXISTS (SELECT 1 FROM vendor_unit vu WHERE vu.unit_id = u.id AND vu.vendor_id = \(id))"
+            case ("technician", .calls): return "EXISTS (SELECT 1 FROM visit tv WHERE tv.service_request_id = r.id AND tv.technician_id = \(id))"
+            case ("technician", _): return "t.id = \(id)"
+            default: return nil
+            }
+        }
     }
 
     /// What a report is grouped by.
     public enum Grouping: String, CaseIterable, Sendable {
-        case none, customer, site, department, model, unit, priority, callType = "call_type"
+        case none, customer, site, department, model, unit, priority, callType = "call_type", technician, part, vendor
 
         /// The SQL expression naming a group (static text: never a value).
         var expression: PGQuery {
@@ -40,6 +128,9 @@ public struct ReportStore: Sendable {
             case .unit: "coalesce(u.serial_number, '(unknown unit)')"
             case .priority: "r.priority"
             case .callType: "r.call_type"
+            case .technician: "t.code || ' ' || t.name"
+            case .part: "pt.part_number || ' ' || pt.description"
+            case .vendor: "vd.name"
             }
         }
     }
@@ -49,7 +140,7 @@ public struct ReportStore: Sendable {
         public var from: Date
         public var to: Date
         public var grouping: Grouping
-        /// Filter name → id or value: customer, site, department, model, priority, call_type.
+        /// Filter name → id or value: customer, site, department, model, vendor, technician, priority, call_type.
         public var filters: [String: String]
 
         public init(from: Date, to: Date, grouping: Grouping, filters: [String: String]) {
@@ -60,45 +151,102 @@ public struct ReportStore: Sendable {
         }
     }
 
-    /// Filters a report accepts: each turns its value into a condition (ids must be numbers).
-    static let filters: [String: @Sendable (String) -> PGQuery?] = [
-        "customer": { Int($0).map { "r.customer_id = \($0)" } },
-        "site": { Int($0).map { "r.site_id = \($0)" } },
-        "department": { Int($0).map { "r.department_id = \($0)" } },
-        "model": { Int($0).map { "u.equipment_model_id = \($0)" } },
-        "priority": { "r.priority = \($0)" },
-        "call_type": { "r.call_type = \($0)" },
-    ]
+    /// How a trend splits the period.
+    public enum Step: String, CaseIterable, Sendable {
+        case day, week, month
+    }
+
+    /// The report over consecutive slices of the period, each `step` long from `from` (the last one ends at `to`),
+    /// for trend charts; at most 120 slices.
+    /// - Throws: As ``run(_:_:as:)``, and `invalid` for too many slices.
+    public func trend(_ name: Name, _ query: Query, per step: Step, as principal: Principal) async throws -> [(start: Date, rows: [JSONObject])] {
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = .gmt
+        var slices: [(start: Date, rows: [JSONObject])] = []
+        var start = query.from
+        while start < query.to {
+            guard slices.count < 120 else { throw RegistryError.invalid([FieldError(field: "per", message: "makes more than 120 slices of the period")]) }
+            let next = step == .month ? gregorian.date(byAdding: .month, value: 1, to: start) ?? query.to
+                : start.addingTimeInterval(step == .week ? 7 * 86_400 : 86_400)
+            var slice = query
+            (slice.from, slice.to) = (start, min(next, query.to))
+            slices.append((start, try await run(name, slice, as: principal)))
+            start = next
+        }
+        return slices
+    }
 
     /// Runs a report; rows are JSON objects with a `group` member and the report's figures.
-    /// - Throws: ``RegistryError/forbidden(_:)`` for roles that may not read reports, `invalid` for bad filters.
+    ///
+    /// Managers, dispatchers and admins read every report. A vendor coordinator reads only `rma`, and only their own
+    /// vendor's RMAs; anyone else reads none.
+    /// - Throws: ``RegistryError/forbidden(_:)`` for callers who may not read this report, `invalid` for a bad period,
+    ///   grouping or filter.
     public func run(_ name: Name, _ query: Query, as principal: Principal) async throws -> [JSONObject] {
-        guard [.admin, .dispatcher, .manager].contains(principal.role) else {
-            throw RegistryError.forbidden("reports are for managers, dispatchers and admins")
+        var query = query
+        switch principal.role {
+        case .admin, .dispatcher, .manager:
+            break
+        case .vendorCoordinator where name == .rma:
+            guard let vendorID = principal.vendorID, query.filters["vendor"].map({ $0 == String(vendorID) }) ?? true else {
+                throw RegistryError.forbidden("a vendor coordinator reads their own vendor's RMA figures only")
+            }
+            query.filters["vendor"] = String(vendorID)
+        default:
+            throw RegistryError.forbidden("reports are for managers, dispatchers and admins; vendor coordinators read their vendor's rma report")
         }
         guard query.from < query.to else { throw RegistryError.invalid([FieldError(field: "to", message: "must be after from")]) }
-        var conditions: [PGQuery] = ["r.reported_at >= \(query.from)", "r.reported_at < \(query.to)"]
-        for (name, value) in query.filters.sorted(by: { $0.key < $1.key }) {
-            guard let filter = Self.filters[name] else {
-                throw RegistryError.invalid([FieldError(field: name, message: "is not a report filter (filters: \(Self.filters.keys.sorted().joined(separator: ", ")))")])
+        let subject = name.subject
+        guard subject.groupings.contains(query.grouping) else {
+            throw RegistryError.invalid([FieldError(field: "by", message: "must be one of \(subject.groupings.map(\.rawValue).joined(separator: ", ")) for \(name.rawValue)")])
+        }
+        var conditions: [PGQuery] = ["true"]
+        for (filter, value) in query.filters.sorted(by: { $0.key < $1.key }) {
+            guard subject.filters.contains(filter) else {
+                throw RegistryError.invalid([FieldError(field: filter, message: "is not a filter of \(name.rawValue) (filters: \(subject.filters.joined(separator: ", ")))")])
             }
-            guard let condition = filter(value) else { throw RegistryError.invalid([FieldError(field: name, message: "must be an id")]) }
+            guard let condition = subject.condition(filter, value) else { throw RegistryError.invalid([FieldError(field: filter, message: "must be an id")]) }
             conditions.append(condition)
         }
         let scope = PGQuery.joined(conditions, separator: " AND ")
         let calls: PGQuery = """
-            SELECT r.*, \(query.grouping.expression) AS grouping, s.time_zone AS site_time_zone,
+            SELECT r.id, r.reported_at, r.first_on_site_at, r.restored_at, r.unit_down, r.call_type, r.priority, r.callback_of_id,
+                r.contract_id, \(query.grouping.expression) AS grouping, s.time_zone AS site_time_zone,
                 coalesce(u.downtime_cost_per_hour, k.downtime_cost_per_hour, 0)::float8 AS cost_per_hour
             FROM service_request r
             JOIN site s ON s.id = r.site_id JOIN customer c ON c.id = r.customer_id
             LEFT JOIN department d ON d.id = r.department_id LEFT JOIN unit u ON u.id = r.unit_id
             LEFT JOIN equipment_model m ON m.id = u.equipment_model_id LEFT JOIN service_contract k ON k.id = r.contract_id
-            WHERE
+            WHERE r.reported_at >= \(query.from) AND r.reported_at < \(query.to) AND
             """ + " " + scope
+        // One snapshot for all of a report's queries. The planner cannot size joins of aggregates over a CTE and
+        // would JIT-compile them, which on a million events cost more than running them; and their hash tables of
+        // a hundred thousand calls fit in 32 MB rather than spilling to disk.
+        return try await pool.withTransaction(isolation: .repeatableRead, readOnly: true) { connection in
+            try await connection.execute("SET LOCAL jit = off")
+            try await connection.execute("SET LOCAL work_mem = '32MB'")
+            return try await report(name, query, scope: scope, calls: calls, on: connection)
+        }
+    }
+
+    /// The report's rows, from `calls` (the scoped calls) or its own subject.
+    private func report(_ name: Name, _ query: Query, scope: PGQuery, calls: PGQuery, on connection: PGConnection) async throws -> [JSONObject] {
         let sql: PGQuery
         switch name {
         case .sla:
-            return try await slaCompliance(calls, until: query.to)
+            return try await slaCompliance(calls, until: query.to, on: connection)
+        case .uptime:
+            return try await uptime(query, scope: scope, on: connection)
+        case .mcbc:
+            sql = mcbc(query, scope: scope)
+        case .pm:
+            sql = preventiveMaintenance(query, scope: scope)
+        case .technicians:
+            return try await utilisation(query, scope: scope, on: connection)
+        case .parts:
+            sql = partsUsed(query, scope: scope)
+        case .rma:
+            return try await vendorRMAs(query, scope: scope, on: connection)
         case .downtime:
             sql = "WITH calls AS (" + calls + """
                 ), down AS (
@@ -124,18 +272,24 @@ public struct ReportStore: Sendable {
                 """
         case .dealer:
             sql = "WITH calls AS (" + calls + """
+                ), visits AS (
+                    SELECT v.service_request_id AS id, bool_or(v.incomplete_code = 'needs_part') AS held_for_parts,
+                        bool_or(v.status = 'cancelled') AS rescheduled,
+                        (array_agg(v.outcome IN ('fixed', 'no_fault_found') ORDER BY v.arrived_at NULLS LAST, v.id)
+                            FILTER (WHERE v.status IN ('completed', 'incomplete')))[1] AS first_visit_fixed,
+                        count(*) FILTER (WHERE v.status = 'incomplete') AS incomplete_visits,
+                        count(*) FILTER (WHERE v.status IN ('completed', 'incomplete')) AS finished_visits
+                    FROM visit v JOIN calls ON calls.id = v.service_request_id GROUP BY v.service_request_id
+                ), parts AS (
+                    SELECT v.service_request_id AS id, sum(p.quantity * p.unit_cost) AS parts_cost
+                    FROM visit_part p JOIN visit v ON v.id = p.visit_id JOIN calls ON calls.id = v.service_request_id
+                    GROUP BY v.service_request_id
                 ), figures AS (
                     SELECT grouping, call_type, callback_of_id IS NOT NULL AS callback,
-                        EXISTS (SELECT 1 FROM visit v WHERE v.service_request_id = calls.id AND v.incomplete_code = 'needs_part') AS held_for_parts,
-                        EXISTS (SELECT 1 FROM visit v WHERE v.service_request_id = calls.id AND v.status = 'cancelled') AS rescheduled,
-                        (SELECT v.outcome IN ('fixed', 'no_fault_found') FROM visit v
-                         WHERE v.service_request_id = calls.id AND v.status IN ('completed', 'incomplete')
-                         ORDER BY v.arrived_at NULLS LAST, v.id LIMIT 1) AS first_visit_fixed,
-                        (SELECT count(*) FROM visit v WHERE v.service_request_id = calls.id AND v.status = 'incomplete') AS incomplete_visits,
-                        (SELECT count(*) FROM visit v WHERE v.service_request_id = calls.id AND v.status IN ('completed', 'incomplete')) AS finished_visits,
-                        (SELECT coalesce(sum(p.quantity * p.unit_cost), 0) FROM visit_part p JOIN visit v ON v.id = p.visit_id
-                         WHERE v.service_request_id = calls.id) AS parts_cost
-                    FROM calls)
+                        coalesce(held_for_parts, false) AS held_for_parts, coalesce(rescheduled, false) AS rescheduled,
+                        first_visit_fixed, coalesce(incomplete_visits, 0) AS incomplete_visits,
+                        coalesce(finished_visits, 0) AS finished_visits, coalesce(parts_cost, 0) AS parts_cost
+                    FROM calls LEFT JOIN visits USING (id) LEFT JOIN parts USING (id))
                 SELECT jsonb_build_object('group', grouping,
                     'gross_calls', count(*),
                     'net_calls', count(*) - count(*) FILTER (WHERE rescheduled) - count(*) FILTER (WHERE callback),
@@ -155,17 +309,16 @@ public struct ReportStore: Sendable {
                 """
         case .calls:
             sql = "WITH calls AS (" + calls + """
+                ), moves AS (
+                    SELECT e.entity_id AS id, bool_or(e.to_status = 'escalated') AS escalated,
+                        bool_or(e.to_status = 'dispatch_needed') AS dispatched, bool_or(e.to_status = 'resolved_remotely') AS remote
+                    FROM event e JOIN calls ON calls.id = e.entity_id
+                    WHERE e.entity = 'service_request' AND e.to_status IN ('escalated', 'dispatch_needed', 'resolved_remotely')
+                    GROUP BY e.entity_id
                 ), paths AS (
-                    SELECT grouping, status,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status IN ('escalated', 'dispatch_needed')) AS forwarded,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status = 'escalated') AS escalated,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status = 'dispatch_needed') AS dispatched,
-                        EXISTS (SELECT 1 FROM event e WHERE e.entity = 'service_request' AND e.entity_id = calls.id
-                                AND e.to_status = 'resolved_remotely') AS remote
-                    FROM calls)
+                    SELECT grouping, coalesce(escalated OR dispatched, false) AS forwarded, coalesce(escalated, false) AS escalated,
+                        coalesce(dispatched, false) AS dispatched, coalesce(remote, false) AS remote
+                    FROM calls LEFT JOIN moves USING (id))
                 SELECT jsonb_build_object('group', grouping, 'calls', count(*),
                     'resolved_remotely', count(*) FILTER (WHERE remote),
                     'first_contact_resolution_pct', round(100.0 * count(*) FILTER (WHERE remote AND NOT forwarded) / count(*), 1),
@@ -174,7 +327,7 @@ public struct ReportStore: Sendable {
                 FROM paths GROUP BY grouping ORDER BY count(*) DESC, grouping
                 """
         }
-        return try await pool.query(sql).map { row in
+        return try await connection.query(sql).map { row in
             guard case .object(let object)? = JSONValue(parsing: try row.decode(String.self, at: 0)) else { return [:] }
             return object
         }
@@ -184,33 +337,25 @@ public struct ReportStore: Sendable {
     /// now, if earlier), and each restore breach attributed to what the call waited on longest outside our hands:
     /// parts or the vendor, when the breach would not have happened without that wait; otherwise our own dispatch.
     /// Waiting for the customer pauses the clocks, so it never causes a breach.
-    func slaCompliance(_ calls: PGQuery, until end: Date) async throws -> [JSONObject] {
-        try await pool.withConnection { connection in
-            let rows = try await connection.query("SELECT to_jsonb(calls)::text FROM (" + calls + " AND r.contract_id IS NOT NULL) calls")
-            let objects: [JSONObject] = try rows.compactMap { row in
-                guard case .object(let object)? = JSONValue(parsing: try row.decode(String.self, at: 0)) else { return nil }
-                return object
-            }
-            let now = min(Date(), end)
-            let clocked = try await ServiceClocks.decorate(objects, now: now, on: connection)
-            let waits = try await holdMinutes(clocked.compactMap { $0["id"]?.integerValue }, until: now, on: connection)
-            var groups: [String: SLATally] = [:]
-            for call in clocked {
-                guard case .object(let clocks)? = call["clocks"] else { continue }
-                let group = call["grouping"]?.stringValue ?? "all"
-                var tally = groups[group] ?? SLATally()
-                tally.add(clocks: clocks, waits: waits[call["id"]?.integerValue ?? 0] ?? [:])
-                groups[group] = tally
-            }
-            return groups.keys.sorted().map { groups[$0]!.row(group: $0) }
+    func slaCompliance(_ calls: PGQuery, until end: Date, on connection: PGConnection) async throws -> [JSONObject] {
+        let rows = try await connection.query("""
+            SELECT id, contract_id, priority, reported_at, first_on_site_at, restored_at, site_time_zone, grouping FROM (
+            """ + calls + " AND r.contract_id IS NOT NULL) calls"
+        ).map { try $0.decode((Int, Int, String, Date, Date?, Date?, String, String).self) }
+        let now = min(Date(), end)
+        var contracts = try await ContractTerms.load(Array(Set(rows.map(\.1))), on: connection)
+        let holds = try await HoldHistory.holds(rows.map(\.0), until: now, on: connection)
+        var groups: [String: SLATally] = [:]
+        for (id, contract, priority, reportedAt, firstOnSite, restoredAt, timeZone, group) in rows {
+            let onHold = holds[id] ?? []
+            let pauses = onHold.filter { ServiceRequestRules.pausingHoldCodes.contains($0.code) }.map(\.interval)
+            let clocks = contracts.terms(contract: contract, timeZone: timeZone, priority: priority)?
+                .clocks(reportedAt: reportedAt, firstOnSite: firstOnSite, restoredAt: restoredAt, pauses: pauses, now: now)
+            groups[group, default: SLATally()].add(
+                response: clocks?.response, restore: clocks?.restore,
+                waits: onHold.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 })
         }
-    }
-
-    /// Minutes each call spent on hold, by hold code, from the event log.
-    func holdMinutes(_ ids: [Int], until end: Date, on connection: PGConnection) async throws -> [Int: [String: Double]] {
-        try await HoldHistory.holds(ids, until: end, on: connection).mapValues { holds in
-            holds.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 }
-        }
+        return groups.keys.sorted().map { groups[$0]!.row(group: $0) }
     }
 }
 
@@ -220,21 +365,22 @@ struct SLATally {
     var responseMet = 0, responseBreached = 0, restoreMet = 0, restoreBreached = 0, restoreRunning = 0
     var causes: [String: Int] = ["own_dispatch": 0, "waiting_for_parts": 0, "waiting_for_vendor": 0]
 
-    mutating func add(clocks: JSONObject, waits: [String: Double]) {
+    /// Counts one call's clocks; `waits` are its minutes on hold by hold code.
+    mutating func add(response: SLAClock?, restore: SLAClock?, waits: [String: Double]) {
         calls += 1
-        if case .object(let response)? = clocks["response"] {
-            if response["breached"] == .bool(true) { responseBreached += 1 } else if response["met_at"] != .null { responseMet += 1 }
+        if let response {
+            if response.isBreached { responseBreached += 1 } else if response.stoppedAt != nil { responseMet += 1 }
         }
-        guard case .object(let restore)? = clocks["restore"] else { return }
-        if restore["breached"] == .bool(true) {
+        guard let restore else { return }
+        if restore.isBreached {
             restoreBreached += 1
             // Over by this many covered minutes; a wait at least that long is what made the difference.
-            let over = -(restore["remaining_minutes"].flatMap { if case .number(let value) = $0 { value } else { nil } } ?? 0)
+            let over = -restore.remainingCoveredMinutes.rounded()
             let external = ["waiting_for_parts", "waiting_for_vendor"].map { ($0, waits[$0] ?? 0) }.max { $0.1 < $1.1 }
             if let (cause, minutes) = external, minutes > 0, minutes >= over { causes[cause, default: 0] += 1 } else {
                 causes["own_dispatch", default: 0] += 1
             }
-        } else if restore["met_at"] != .null {
+        } else if restore.stoppedAt != nil {
             restoreMet += 1
         } else {
             restoreRunning += 1
