@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "TruckrollServerTests",
             dependencies: [
-                "TruckrollServer", "TruckrollCommands", "TruckrollTestSupport", "TruckrollAPI", "LibPQ", "TruckrollDomain",
+                "TruckrollServer", "TruckrollCommands", "TruckrollPlanning", "TruckrollTestSupport", "TruckrollAPI", "LibPQ", "TruckrollDomain",
                 "TruckrollStore",
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -97,11 +97,12 @@ struct PlanCommand: AsyncParsableCommand {
     struct WhatIfRun: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "what-if",
-            abstract: "Compare KPIs with changed inputs, applying nothing: truckroll plan what-if --unavailable 3 --extra-like 5.")
+            abstract: "Compare KPIs with changed inputs, applying nothing: truckroll plan what-if --unavailable 3 --extra-like 5 --changed-budget 2.")
 
         @OptionGroup var run: RunOptions
         @Option(help: "Technicians taken out: ids separated by commas.") var unavailable: String?
         @Option(name: .customLong("extra-like"), help: "Add a technician like each of these: ids separated by commas.") var extraLike: String?
+        @Option(name: .customLong("changed-budget"), help: "Solve the changed run with this disruption budget.") var changedBudget: Int?
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var client: ClientOptions
 
@@ -111,7 +112,8 @@ struct PlanCommand: AsyncParsableCommand {
                 var whatIf: JSONObject = [:]
                 if let unavailable { whatIf["unavailable_technician_ids"] = .array(try RunOptions.ids(unavailable, option: "--unavailable").map { .number(Double($0)) }) }
                 if let extraLike { whatIf["extra_technicians_like"] = .array(try RunOptions.ids(extraLike, option: "--extra-like").map { .number(Double($0)) }) }
-                guard !whatIf.isEmpty else { throw ValidationError("what-if: give --unavailable and/or --extra-like") }
+                if let changedBudget { whatIf["disruption_budget"] = .number(Double(changedBudget)) }
+                guard !whatIf.isEmpty else { throw ValidationError("what-if: give --unavailable, --extra-like or --changed-budget") }
                 body["what_if"] = .object(whatIf)
                 let plan = try await PlanCommand.compute(body, api: try client.client(), quiet: json)
                 if json { Output.json(.object(plan)) } else { PlanCommand.printSummary(plan) }

@@ -14,6 +14,7 @@ public enum PlanRequest {
             Field("unavailable_technician_ids", .references(to: "technicians"), "Technicians taken out."),
             Field("extra_technicians_like", .list(of: .reference(to: "technicians"), maxCount: 100),
                   "Add a technician like each of these (same skills, home, shifts and van)."),
+            Field("disruption_budget", .integer(0...100_000), "Solve the changed run with this disruption budget instead."),
         ]), "Changed inputs: the run compares KPIs and is never applied."),
     ]
 

@@ -72,11 +72,21 @@ public struct WhatIf: Sendable, Equatable {
     public var unavailableTechnicianIDs: Set<Int>
     /// Extra technicians, each a copy of an existing one (same skills, home, shifts, van stock).
     public var extraTechniciansLike: [Int]
+    /// Another disruption budget for the changed run; `nil` keeps the run's.
+    public var disruptionBudget: Int?
 
     /// Creates changes.
-    public init(unavailableTechnicianIDs: Set<Int> = [], extraTechniciansLike: [Int] = []) {
+    public init(unavailableTechnicianIDs: Set<Int> = [], extraTechniciansLike: [Int] = [], disruptionBudget: Int? = nil) {
         self.unavailableTechnicianIDs = unavailableTechnicianIDs
         self.extraTechniciansLike = extraTechniciansLike
+        self.disruptionBudget = disruptionBudget
+    }
+
+    /// The run's options with the changed disruption budget, if any.
+    public func applied(to options: PlanningOptions) -> PlanningOptions {
+        var changed = options
+        if let disruptionBudget { changed.disruptionBudget = disruptionBudget }
+        return changed
     }
 
     /// The snapshot with the changes made: unavailable technicians and their bookings removed, copies added with

@@ -61,13 +61,13 @@ public struct PlanningWorker: Service {
 
     /// Solves within `budget` seconds; `progress` (when given) receives each new best objective. On shutdown the
     /// search stops at once and the best plan so far is returned.
-    private func solve(_ problem: PlanningProblem, run: PlanRunStore.ClaimedRun, budget: Double, progress: Progress?) async throws -> PlanningOutcome {
+    private func solve(_ problem: PlanningProblem, options: PlanningOptions, budget: Double, progress: Progress?) async throws -> PlanningOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let stopped = Mutex(false)
         return try await withGracefulShutdownHandler {
             try await problem.solve(
-                run.options,
+                options,
                 elapsedFraction: {
                     if stopped.withLock({ $0 }) || (progress?.state.withLock { $0.lost } ?? false) { return 1 }
                     let duration = clock.now - started
@@ -108,10 +108,11 @@ public struct PlanningWorker: Service {
             defer { heartbeat.cancel() }
             // A what-if run solves the snapshot with and without its changes, each in half the time.
             let budget = run.whatIf == nil ? run.options.timeLimitSeconds : run.options.timeLimitSeconds / 2
-            var outcome = try await solve(PlanningProblem(snapshot: run.whatIf?.applied(to: snapshot) ?? snapshot), run: run,
-                                          budget: budget, progress: progress)
+            var outcome = try await solve(PlanningProblem(snapshot: run.whatIf?.applied(to: snapshot) ?? snapshot, travel: runs.travel),
+                                          options: run.whatIf?.applied(to: run.options) ?? run.options, budget: budget, progress: progress)
             if run.whatIf != nil {
-                let baseline = try await solve(PlanningProblem(snapshot: snapshot), run: run, budget: budget, progress: nil)
+                let baseline = try await solve(PlanningProblem(snapshot: snapshot, travel: runs.travel), options: run.options,
+                                               budget: budget, progress: nil)
                 outcome.review.baseline = baseline.review.kpis
             }
             heartbeat.cancel()

@@ -3,6 +3,7 @@ import Foundation
 import LibPQ
 import Logging
 import NIOSSL
+import TruckrollPlanning
 
 /// Every setting of the service, read once at start-up and passed down as values.
 ///
@@ -24,6 +25,8 @@ import NIOSSL
 /// | `log.level` | `TRUCKROLL_LOG_LEVEL` | trace…critical | `info` | no |
 /// | `log.format` | `TRUCKROLL_LOG_FORMAT` | `text` or `json` | `text` | no |
 /// | `planning.workers` | `TRUCKROLL_PLANNING_WORKERS` | int 0…16 | `1` | no |
+/// | `planning.roadFactor` | `TRUCKROLL_PLANNING_ROAD_FACTOR` | number 1…3 | `1.3` | no |
+/// | `planning.averageSpeedKmh` | `TRUCKROLL_PLANNING_AVERAGE_SPEED_KMH` | number 5…130 | `40` | no |
 public struct TruckrollConfiguration: Sendable {
     /// Address to listen on.
     public var httpHost: String
@@ -51,6 +54,8 @@ public struct TruckrollConfiguration: Sendable {
     public var logFormat: LogFormat
     /// Planning workers `truckroll serve` runs in its own process (0: planning runs wait for `truckroll worker`).
     public var planningWorkers: Int
+    /// The travel model plans use: great-circle distance × road factor at an average speed.
+    public var travel: GreatCircleTravel
 
     /// The server's certificate chain and private key, read and checked at start-up.
     public struct TLSFiles: Sendable {
@@ -126,6 +131,9 @@ public struct TruckrollConfiguration: Sendable {
             problems.append(.init(key: "log.format", reason: "expected text or json"))
         }
         planningWorkers = Self.integer(reader, "planning.workers", default: 1, range: 0...16, problems: &problems)
+        travel = GreatCircleTravel(
+            roadFactor: Self.number(reader, "planning.roadFactor", default: 1.3, range: 1...3, problems: &problems),
+            averageSpeedKmh: Self.number(reader, "planning.averageSpeedKmh", default: 40, range: 5...130, problems: &problems))
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
@@ -154,6 +162,8 @@ public struct TruckrollConfiguration: Sendable {
             ("log.level", logLevel.rawValue),
             ("log.format", logFormat.rawValue),
             ("planning.workers", String(planningWorkers)),
+            ("planning.roadFactor", String(travel.roadFactor)),
+            ("planning.averageSpeedKmh", String(travel.averageSpeedKmh)),
         ]
     }
 
@@ -196,6 +206,18 @@ public struct TruckrollConfiguration: Sendable {
             return nil
         }
         return TLSFiles(certificatePath: certificatePath, keyPath: keyPath, serverConfiguration: configuration)
+    }
+
+    private static func number(
+        _ reader: ConfigReader, _ key: ConfigKey, default value: Double, range: ClosedRange<Double>,
+        problems: inout [ConfigurationError.Problem]
+    ) -> Double {
+        guard let text = reader.string(forKey: key) else { return value }
+        guard let number = Double(text), range.contains(number) else {
+            problems.append(.init(key: "\(key)", reason: "expected a number from \(range.lowerBound) to \(range.upperBound)"))
+            return value
+        }
+        return number
     }
 
     private static func integer(

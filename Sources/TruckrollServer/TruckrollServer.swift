@@ -8,6 +8,7 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import TruckrollAPI
+import TruckrollPlanning
 import TruckrollStore
 
 /// The database a command works against: the configured server, or the embedded one started for this process.
@@ -88,7 +89,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     logger: Logger
 ) throws -> some ApplicationProtocol {
-    let router = buildRouter(pool: pool)
+    let router = buildRouter(pool: pool, travel: configuration.travel)
     return Application(
         router: router,
         server: try configuration.tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0.serverConfiguration) } ?? .http1(),
@@ -102,7 +103,7 @@ public func buildApplication(
 }
 
 /// The routes: health and the API description in the open, everything under `/v1` behind a token.
-public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
+public func buildRouter(pool: PGPool, travel: GreatCircleTravel = GreatCircleTravel()) -> Router<TruckrollRequestContext> {
     let router = Router(context: TruckrollRequestContext.self)
     _ = ServiceMetrics.registry
     router.add(middleware: MetricsMiddleware())
@@ -124,7 +125,7 @@ public func buildRouter(pool: PGPool) -> Router<TruckrollRequestContext> {
         fieldWork: FieldWorkStore(pool: pool)
     ).addRoutes(to: api)
     ReportController(reports: ReportStore(pool: pool)).addRoutes(to: api)
-    PlanController(runs: PlanRunStore(pool: pool)).addRoutes(to: api)
+    PlanController(runs: PlanRunStore(pool: pool, travel: travel)).addRoutes(to: api)
     return router
 }
 
@@ -167,7 +168,7 @@ public func runServer(
         logger: logger
     )
     services.append(PoolService(pool: pool))
-    services += planningWorkers(count: configuration.planningWorkers, pool: pool, logger: logger)
+    services += planningWorkers(count: configuration.planningWorkers, pool: pool, travel: configuration.travel, logger: logger)
     do {
         try await prepare(pool)
     } catch {
@@ -182,9 +183,9 @@ public func runServer(
 }
 
 /// `count` planning workers named after this host and process.
-public func planningWorkers(count: Int, pool: PGPool, logger: Logger) -> [PlanningWorker] {
+public func planningWorkers(count: Int, pool: PGPool, travel: GreatCircleTravel = GreatCircleTravel(), logger: Logger) -> [PlanningWorker] {
     let process = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
-    return (0..<count).map { PlanningWorker(runs: PlanRunStore(pool: pool), name: "\(process)/\($0 + 1)", logger: logger) }
+    return (0..<count).map { PlanningWorker(runs: PlanRunStore(pool: pool, travel: travel), name: "\(process)/\($0 + 1)", logger: logger) }
 }
 
 /// Maps database failures to 503 problems: the client may retry once the database is back.
@@ -254,7 +255,7 @@ public func runPlanningWorkers(configuration: TruckrollConfiguration, count: Int
     let pool = PGPool(configuration: database, options: PGPool.Options(maxConnections: max(2, count + 1), leaseTimeout: configuration.leaseTimeout),
                       logger: logger)
     let group = ServiceGroup(configuration: .init(
-        services: [.init(service: PoolService(pool: pool))] + planningWorkers(count: count, pool: pool, logger: logger).map { .init(service: $0) },
+        services: [.init(service: PoolService(pool: pool))] + planningWorkers(count: count, pool: pool, travel: configuration.travel, logger: logger).map { .init(service: $0) },
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }

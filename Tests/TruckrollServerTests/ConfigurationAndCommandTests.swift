@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 import Testing
 import TruckrollCommands
+import TruckrollPlanning
 import TruckrollServer
 
 /// Settings come from flags, then the environment, then defaults; bad values name their key.
@@ -28,11 +29,19 @@ import TruckrollServer
         #expect(fromFlags.httpPort == 7000 && fromFlags.databaseURL == "postgresql://x@y/z")
     }
 
+    @Test func theTravelModelIsConfigured() throws {
+        let travel = try TruckrollConfiguration(environment: ["TRUCKROLL_PLANNING_ROAD_FACTOR": "1.5", "TRUCKROLL_PLANNING_AVERAGE_SPEED_KMH": "30"]).travel
+        #expect(travel.roadFactor == 1.5 && travel.averageSpeedKmh == 30)
+        #expect(travel.description.contains("1.5") && travel.description.contains("30"))
+    }
+
     @Test func invalidValuesNameTheirKey() {
         for (environment, key) in [
             (["TRUCKROLL_HTTP_PORT": "eighty"], "http.port"), (["TRUCKROLL_HTTP_PORT": "70000"], "http.port"),
             (["TRUCKROLL_DATABASE_MAX_CONNECTIONS": "0"], "database.maxConnections"),
             (["TRUCKROLL_LOG_LEVEL": "loud"], "log.level"), (["TRUCKROLL_LOG_FORMAT": "xml"], "log.format"),
+            (["TRUCKROLL_PLANNING_WORKERS": "-1"], "planning.workers"), (["TRUCKROLL_PLANNING_ROAD_FACTOR": "0.5"], "planning.roadFactor"),
+            (["TRUCKROLL_PLANNING_AVERAGE_SPEED_KMH": "fast"], "planning.averageSpeedKmh"),
         ] {
             let error = #expect(throws: ConfigurationError.self) { try TruckrollConfiguration(environment: environment) }
             #expect(error?.description.contains(key) == true, "\(environment)")

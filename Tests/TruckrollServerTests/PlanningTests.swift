@@ -197,7 +197,8 @@ import TruckrollTestSupport
                 #expect(try await pool.query("SELECT count(*) FROM plan_run")[0].decode(Int.self, at: 0) == 0)
 
                 let whatIf = try await http.send("POST", "/v1/plans", json: ["time_limit_seconds": 0.4,
-                                                                             "what_if": ["unavailable_technician_ids": [fixture["technician2"]]]])
+                                                                             "what_if": ["unavailable_technician_ids": [fixture["technician2"]],
+                                                                                         "disruption_budget": 0] as [String: any Sendable]])
                 #expect(whatIf.status == 202 && whatIf.headers["location"] != nil)
                 let id = try #require(whatIf.object["id"] as? Int)
                 _ = try await Fixture.worker(pool).runOnce()

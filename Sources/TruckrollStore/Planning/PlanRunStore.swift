@@ -10,12 +10,15 @@ import TruckrollPlanning
 /// claimed again (its worker crashed). After `maximumAttempts` claims the run fails.
 public struct PlanRunStore: Sendable {
     let pool: PGPool
+    /// The travel model plans and the board use.
+    public let travel: any TravelModel
 
     /// Claims after which a run that keeps losing its worker fails.
     public static let maximumAttempts = 3
 
-    public init(pool: PGPool) {
+    public init(pool: PGPool, travel: any TravelModel = GreatCircleTravel()) {
         self.pool = pool
+        self.travel = travel
     }
 
     // MARK: dispatcher side
@@ -127,7 +130,7 @@ public struct PlanRunStore: Sendable {
             let kpis: PlanKPIs
             let routes: [RouteReview]
         }
-        let (routes, kpis) = PlanningProblem(snapshot: snapshot).currentBoard()
+        let (routes, kpis) = PlanningProblem(snapshot: snapshot, travel: travel).currentBoard()
         return String(decoding: try Self.encoder.encode(Board(horizonStart: snapshot.horizon.start, horizonEnd: snapshot.horizon.end,
                                                               kpis: kpis, routes: routes)), as: UTF8.self)
     }
@@ -185,7 +188,8 @@ public struct PlanRunStore: Sendable {
     static func whatIf(_ json: JSONValue) -> WhatIf {
         guard case .object(let fields) = json else { return WhatIf() }
         func ids(_ key: String) -> [Int] { if case .array(let items)? = fields[key] { items.compactMap(\.integerValue) } else { [] } }
-        return WhatIf(unavailableTechnicianIDs: Set(ids("unavailable_technician_ids")), extraTechniciansLike: ids("extra_technicians_like"))
+        return WhatIf(unavailableTechnicianIDs: Set(ids("unavailable_technician_ids")), extraTechniciansLike: ids("extra_technicians_like"),
+                      disruptionBudget: fields["disruption_budget"]?.integerValue)
     }
 
     /// Reads the live state the run plans from (without the run's what-if changes).
