@@ -90,7 +90,8 @@ extension PlanningProblem {
                 case nil: "new"
                 case let visit? where visit.isInProgress || visit.locked: "kept"
                 case let visit? where visit.technicianID != person.id: "reassigned"
-                case let visit? where abs(visit.plannedStart.timeIntervalSince(date(schedule.start))) >= 60: "moved"
+                case let visit? where abs(visit.plannedStart.timeIntervalSince(date(schedule.start))) >= 60
+                    || visit.plannedMinutes != Self.bookedMinutes(schedule.completion - schedule.start): "moved"
                 default: "unchanged"
                 }
                 reviews.append(VisitReview(
@@ -282,6 +283,11 @@ extension PlanningProblem {
 
     // MARK: changes
 
+    /// The whole minutes a visit of `minutes` is booked for (the visit table allows 5 to 1,440).
+    static func bookedMinutes(_ minutes: Double) -> Int {
+        max(5, min(1_440, Int(minutes.rounded())))
+    }
+
     private func changes(for review: PlanReview) -> PlanChanges {
         var bookings: [PlanChanges.Booking] = []
         let requestOf = Dictionary(uniqueKeysWithValues: snapshot.requests.map { ($0.id, $0) })
@@ -289,7 +295,7 @@ extension PlanningProblem {
         for route in review.routes where route.technicianId > 0 {
             var previousEnd = Date.distantPast
             for visit in route.visits {
-                let minutes = max(5, min(1_440, Int((visit.end.timeIntervalSince(visit.start) / 60).rounded())))
+                let minutes = Self.bookedMinutes(visit.end.timeIntervalSince(visit.start) / 60)
                 var start = Date(timeIntervalSince1970: (visit.start.timeIntervalSince1970 / 60).rounded(.up) * 60)
                 start = max(start, previousEnd)
                 previousEnd = start.addingTimeInterval(Double(minutes) * 60)

@@ -14,9 +14,10 @@ extension PlanRunStore {
     }
 
     /// Raised inside the transaction when bookings would overlap visits booked outside the plan (checked once, after
-    /// every write, while the overlap constraint is deferred): the transaction is rolled back and run again without them.
+    /// every write, while the overlap constraint is deferred): the transaction is rolled back and run again without the
+    /// bookings of those technicians, whose days stay as they were booked.
     private struct Overlaps: Error {
-        let requestIDs: Set<Int>
+        let technicianIDs: Set<Int>
     }
 
     /// The principal auto-applied repair runs act as.
@@ -26,20 +27,20 @@ extension PlanRunStore {
     /// - Returns: the apply report: counts of visits created, moved and cancelled, and the items skipped with why.
     public func apply(_ id: Int, as principal: Principal) async throws -> String {
         try Self.require(principal, in: Self.planners, to: "apply plans")
-        var excluded: [Int: String] = [:]
+        var excluded: Set<Int> = []
         for _ in 0..<5 {
             do {
                 return try await pool.withTransaction(maxAttempts: 3) { connection in
-                    try await apply(id, excluding: excluded, by: principal, on: connection)
+                    try await apply(id, excludingTechnicians: excluded, by: principal, on: connection)
                 }
             } catch let overlaps as Overlaps {
-                for request in overlaps.requestIDs { excluded[request] = "would overlap a visit booked since the plan was computed" }
+                excluded.formUnion(overlaps.technicianIDs)
             }
         }
         throw RegistryError.conflict(FieldError(field: "id", message: "the plan clashes with too many bookings made since it was computed; plan again"))
     }
 
-    private func apply(_ id: Int, excluding excluded: [Int: String], by principal: Principal, on connection: PGConnection) async throws -> String {
+    private func apply(_ id: Int, excludingTechnicians excluded: Set<Int>, by principal: Principal, on connection: PGConnection) async throws -> String {
         guard let run = try await connection.query("SELECT kind, status, changes::text, applied_at FROM plan_run WHERE id = \(id) FOR UPDATE").first else {
             throw RegistryError.notFound(resource: "plans", id: id)
         }
@@ -88,8 +89,10 @@ extension PlanRunStore {
             cancelled += 1
         }
         for booking in changes.bookings {
-            if let reason = excluded[booking.requestId] {
-                skipped.append(Skipped(requestID: booking.requestId, visitID: booking.visitId, reason: reason))
+            let involved = [booking.technicianId] + (booking.visitId.flatMap { visits[$0]?.technician }.map { [$0] } ?? [])
+            if involved.contains(where: excluded.contains) {
+                skipped.append(Skipped(requestID: booking.requestId, visitID: booking.visitId,
+                                       reason: "would overlap a visit booked since the plan was computed (technician \(booking.technicianId)'s day is kept as booked)"))
                 continue
             }
             let parts = String(decoding: try Self.encoder.encode(booking.bringParts), as: UTF8.self)
@@ -134,12 +137,11 @@ extension PlanRunStore {
         }
         let technicians = Array(Set(changes.bookings.map(\.technicianId)))
         let overlapping = try await connection.query("""
-            SELECT DISTINCT a.service_request_id FROM visit a JOIN visit b ON a.technician_id = b.technician_id AND a.id <> b.id
+            SELECT DISTINCT a.technician_id FROM visit a JOIN visit b ON a.technician_id = b.technician_id AND a.id <> b.id
             WHERE a.technician_id = ANY(\(technicians)) AND a.status <> 'cancelled' AND b.status <> 'cancelled'
                 AND tstzrange(a.planned_start, a.planned_end, '[)') && tstzrange(b.planned_start, b.planned_end, '[)')
-                AND a.service_request_id = ANY(\(requestIDs))
             """).map { try $0.decode(Int.self, at: 0) }
-        if !overlapping.isEmpty { throw Overlaps(requestIDs: Set(overlapping)) }
+        if !overlapping.isEmpty { throw Overlaps(technicianIDs: Set(overlapping)) }
 
         let report: JSONValue = [
             "created": .number(Double(created)), "moved": .number(Double(moved)), "cancelled": .number(Double(cancelled)),
