@@ -111,7 +111,8 @@ public struct PlanningProblem: Sendable {
             var byLevel: [Int: Double] = [:]
             if let visit, visit.isInProgress, let technician = routingIndexOfTechnician[visit.technicianID] {
                 service = max(5, visit.plannedEnd.timeIntervalSince(now) / 60)
-                windows = [TimeWindow(earliest: 0, latest: max(0, horizonEnd))]
+                // Under way now: first on the route, nothing before it.
+                windows = [TimeWindow(earliest: 0, latest: 0)]
                 pins.append(PinnedVisit(job: jobs.count, technician: technician, shift: 0))
             } else {
                 if let visit, visit.locked, visit.plannedStart >= now, let technician = routingIndexOfTechnician[visit.technicianID],

@@ -112,3 +112,16 @@ extension PlanningProblemTests {
         #expect(changed.visits.isEmpty)
     }
 }
+
+extension PlanningProblemTests {
+    @Test func aVisitUnderWayStaysFirstOnItsTechniciansRoute() async throws {
+        let onSite = OpenVisit(id: 5, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("06:00"), plannedMinutes: 90,
+                               status: "on_site", locked: false)
+        let requests = [F.request(1, priority: "P4", costPerHour: 10)] + (2...6).map { F.request($0, priority: "P1", costPerHour: 500) }
+        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1, from: "06:00")], requests: requests, visits: [onSite]))
+        let route = try #require(outcome.review.routes.first)
+        #expect(route.visits.first?.requestId == 1 && route.visits.first?.change == "kept")
+        #expect(route.visits.first?.end == F.at("07:30"))
+        #expect(route.visits.dropFirst().allSatisfy { $0.start >= F.at("07:30") })
+    }
+}

@@ -20,6 +20,11 @@ extension PlanRunStore {
         let technicianIDs: Set<Int>
     }
 
+    /// The technicians a booking touches: who gets the visit, and who had it.
+    private static func technicians(of booking: PlanChanges.Booking, visits: [Int: (version: Int, status: String, technician: Int, locked: Bool)]) -> [Int] {
+        [booking.technicianId] + (booking.visitId.flatMap { visits[$0]?.technician }.map { [$0] } ?? [])
+    }
+
     /// The principal auto-applied repair runs act as.
     public static let planner = Principal(userID: 0, username: "planner", role: .dispatcher)
 
@@ -28,7 +33,7 @@ extension PlanRunStore {
     public func apply(_ id: Int, as principal: Principal) async throws -> String {
         try Self.require(principal, in: Self.planners, to: "apply plans")
         var excluded: Set<Int> = []
-        for _ in 0..<5 {
+        for _ in 0..<10 {
             do {
                 return try await pool.withTransaction(maxAttempts: 3) { connection in
                     try await apply(id, excludingTechnicians: excluded, by: principal, on: connection)
@@ -65,6 +70,15 @@ extension PlanRunStore {
             let (visitID, version, status, technician, locked) = try row.decode((Int, Int, String, Int, Bool).self)
             visits[visitID] = (version, status, technician, locked)
         }
+        // A visit that cannot move into or out of a kept day stays where it was booked, which may clash with its
+        // technician's new bookings: keep every technician linked to a kept one by a move as booked too.
+        var excluded = excluded
+        while true {
+            let linked = changes.bookings.map { Self.technicians(of: $0, visits: visits) }
+                .filter { $0.contains(where: excluded.contains) }.flatMap { $0 }
+            if excluded.isSuperset(of: linked) { break }
+            excluded.formUnion(linked)
+        }
         var skipped: [Skipped] = []
         var created = 0, moved = 0, cancelled = 0
         /// Why a booked visit may not be touched, if so.
@@ -89,8 +103,7 @@ extension PlanRunStore {
             cancelled += 1
         }
         for booking in changes.bookings {
-            let involved = [booking.technicianId] + (booking.visitId.flatMap { visits[$0]?.technician }.map { [$0] } ?? [])
-            if involved.contains(where: excluded.contains) {
+            if Self.technicians(of: booking, visits: visits).contains(where: excluded.contains) {
                 skipped.append(Skipped(requestID: booking.requestId, visitID: booking.visitId,
                                        reason: "would overlap a visit booked since the plan was computed (technician \(booking.technicianId)'s day is kept as booked)"))
                 continue
