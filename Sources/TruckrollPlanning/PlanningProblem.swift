@@ -32,8 +32,6 @@ public struct PlanningProblem: Sendable {
 
     /// The instant of a problem minute.
     func date(_ minute: Double) -> Date { snapshot.now.addingTimeInterval(minute * 60) }
-    /// The problem minute of an instant.
-    func minute(_ date: Date) -> Double { date.timeIntervalSince(snapshot.now) / 60 }
 
     /// Builds the problem.
     /// - Complexity: O(points² ) for a dense travel matrix, O(requests × technicians) for eligibility and parts.
