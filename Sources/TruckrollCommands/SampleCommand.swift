@@ -45,8 +45,7 @@ struct SampleLoadCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let business = SampleBusiness(size: size.size, seed: seed, now: Date(), historyDays: historyDays)
             let summary = try await business.load(into: pool)
-            let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-                + Double((ContinuousClock.now - started).components.seconds)
+            let seconds = (ContinuousClock.now - started).seconds
             print(Self.describe(summary, size: size.rawValue, seed: seed, seconds: seconds))
         }
     }

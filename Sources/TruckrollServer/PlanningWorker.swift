@@ -70,8 +70,7 @@ public struct PlanningWorker: Service {
                 options,
                 elapsedFraction: {
                     if stopped.withLock({ $0 }) || (progress?.state.withLock { $0.lost } ?? false) { return 1 }
-                    let duration = clock.now - started
-                    return (Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) / budget
+                    return (clock.now - started) / .seconds(budget)
                 },
                 onImprovement: { objective in
                     progress?.state.withLock { state in
@@ -88,8 +87,7 @@ public struct PlanningWorker: Service {
         let clock = ContinuousClock()
         let started = clock.now
         let elapsed = { @Sendable in
-            let duration = clock.now - started
-            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            (clock.now - started) / .seconds(1)
         }
         let metadata: Logger.Metadata = ["plan.run": "\(run.id)", "plan.kind": "\(run.kind)"]
         logger.info("planning run started", metadata: metadata)

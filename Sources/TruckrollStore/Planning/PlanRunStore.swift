@@ -37,9 +37,7 @@ public struct PlanRunStore: Sendable {
         var errors = PlanRequest.problems(with: body)
         guard errors.isEmpty else { throw RegistryError.invalid(errors) }
         let whatIf: JSONObject? = if case .object(let object)? = body["what_if"] { object } else { nil }
-        let ids = { (value: JSONValue?) -> [Int] in
-            if case .array(let items)? = value { items.compactMap(\.integerValue) } else { [] }
-        }
+        let ids = Self.ids
         let technicianIDs = body["technician_ids"].flatMap { $0 == .null ? nil : ids($0) }
         return try await pool.withTransaction { connection in
             for (field, wanted) in [("technician_ids", technicianIDs ?? []), ("what_if.unavailable_technician_ids", ids(whatIf?["unavailable_technician_ids"])),
@@ -150,7 +148,7 @@ public struct PlanRunStore: Sendable {
 
     /// Claims the oldest queued run, or one whose worker stopped beating for `staleAfter`; `nil` when there is none.
     public func claimNext(worker: String, staleAfter: Duration) async throws -> ClaimedRun? {
-        let staleSeconds = Double(staleAfter.components.seconds) + Double(staleAfter.components.attoseconds) / 1e18
+        let staleSeconds = staleAfter / .seconds(1)
         return try await pool.withTransaction { connection in
             while true {
                 let rows = try await connection.query("""
@@ -185,10 +183,14 @@ public struct PlanRunStore: Sendable {
         }
     }
 
+    /// The ids of a JSON array (none for anything else).
+    static func ids(_ value: JSONValue?) -> [Int] {
+        value?.arrayValue?.compactMap(\.integerValue) ?? []
+    }
+
     static func whatIf(_ json: JSONValue) -> WhatIf {
         guard case .object(let fields) = json else { return WhatIf() }
-        func ids(_ key: String) -> [Int] { if case .array(let items)? = fields[key] { items.compactMap(\.integerValue) } else { [] } }
-        return WhatIf(unavailableTechnicianIDs: Set(ids("unavailable_technician_ids")), extraTechniciansLike: ids("extra_technicians_like"),
+        return WhatIf(unavailableTechnicianIDs: Set(ids(fields["unavailable_technician_ids"])), extraTechniciansLike: ids(fields["extra_technicians_like"]),
                       disruptionBudget: fields["disruption_budget"]?.integerValue)
     }
 
