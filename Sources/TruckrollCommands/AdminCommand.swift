@@ -10,9 +10,28 @@ import TruckrollStore
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Manage users and API tokens directly on the database (operators).",
-        subcommands: [UserCommand.self, TokenCommand.self]
+        abstract: "Manage users and API tokens, and refresh report summaries, directly on the database (operators).",
+        subcommands: [UserCommand.self, TokenCommand.self, RefreshReports.self]
     )
+
+    /// `truckroll admin refresh-reports`: brings the reports' stored summaries up to date now.
+    struct RefreshReports: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "refresh-reports",
+            abstract: "Bring the reports' stored summaries up to date (serve also does it every TRUCKROLL_REPORTS_REFRESH_SECONDS).",
+            discussion: "Reports are right without it (calls without a current summary are computed directly); it makes them faster."
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await withOperatorStore(database) { pool in
+                let started = ContinuousClock.now
+                let written = try await SLAOutcomeStore(pool: pool).refresh()
+                print(String(format: "refreshed %d SLA outcomes in %.1f s", written, (ContinuousClock.now - started).seconds))
+            }
+        }
+    }
 
     struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -27,6 +27,7 @@ import TruckrollPlanning
 /// | `planning.workers` | `TRUCKROLL_PLANNING_WORKERS` | int 0…16 | `1` | no |
 /// | `planning.roadFactor` | `TRUCKROLL_PLANNING_ROAD_FACTOR` | number 1…3 | `1.3` | no |
 /// | `planning.averageSpeedKmh` | `TRUCKROLL_PLANNING_AVERAGE_SPEED_KMH` | number 5…130 | `40` | no |
+/// | `reports.refreshSeconds` | `TRUCKROLL_REPORTS_REFRESH_SECONDS` | int 0…86400 | `300` | no |
 public struct TruckrollConfiguration: Sendable {
     /// Address to listen on.
     public var httpHost: String
@@ -56,6 +57,8 @@ public struct TruckrollConfiguration: Sendable {
     public var planningWorkers: Int
     /// The travel model plans use: great-circle distance × road factor at an average speed.
     public var travel: GreatCircleTravel
+    /// How often `serve` refreshes the reports' stored summaries (0: never; `truckroll report refresh` does it).
+    public var reportRefreshInterval: Duration
 
     /// The server's certificate chain and private key, read and checked at start-up.
     public struct TLSFiles: Sendable {
@@ -134,6 +137,7 @@ public struct TruckrollConfiguration: Sendable {
         travel = GreatCircleTravel(
             roadFactor: Self.number(reader, "planning.roadFactor", default: 1.3, range: 1...3, problems: &problems),
             averageSpeedKmh: Self.number(reader, "planning.averageSpeedKmh", default: 40, range: 5...130, problems: &problems))
+        reportRefreshInterval = .seconds(Self.integer(reader, "reports.refreshSeconds", default: 300, range: 0...86_400, problems: &problems))
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
@@ -164,6 +168,7 @@ public struct TruckrollConfiguration: Sendable {
             ("planning.workers", String(planningWorkers)),
             ("planning.roadFactor", String(travel.roadFactor)),
             ("planning.averageSpeedKmh", String(travel.averageSpeedKmh)),
+            ("reports.refreshSeconds", String(reportRefreshInterval.components.seconds)),
         ]
     }
 

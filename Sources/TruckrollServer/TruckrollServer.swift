@@ -169,6 +169,9 @@ public func runServer(
     )
     services.append(PoolService(pool: pool))
     services += planningWorkers(count: configuration.planningWorkers, pool: pool, travel: configuration.travel, logger: logger)
+    if configuration.reportRefreshInterval > .zero {
+        services.append(ReportSummaryRefresher(outcomes: SLAOutcomeStore(pool: pool), interval: configuration.reportRefreshInterval, logger: logger))
+    }
     do {
         try await prepare(pool)
     } catch {

@@ -42,6 +42,7 @@ import TruckrollServer
             (["TRUCKROLL_LOG_LEVEL": "loud"], "log.level"), (["TRUCKROLL_LOG_FORMAT": "xml"], "log.format"),
             (["TRUCKROLL_PLANNING_WORKERS": "-1"], "planning.workers"), (["TRUCKROLL_PLANNING_ROAD_FACTOR": "0.5"], "planning.roadFactor"),
             (["TRUCKROLL_PLANNING_AVERAGE_SPEED_KMH": "fast"], "planning.averageSpeedKmh"),
+            (["TRUCKROLL_REPORTS_REFRESH_SECONDS": "-5"], "reports.refreshSeconds"),
         ] {
             let error = #expect(throws: ConfigurationError.self) { try TruckrollConfiguration(environment: environment) }
             #expect(error?.description.contains(key) == true, "\(environment)")

@@ -133,6 +133,83 @@ import TruckrollTestSupport
         }
     }
 
+    /// The `sla` report counts restored calls from stored outcomes when they are current, and agrees with the direct
+    /// computation whether the summaries are fresh, missing, or made stale by a reopened call, a contract change or
+    /// a period that ends before a restore.
+    @Test func storedSLAOutcomesAgreeWithTheDirectComputation() async throws {
+        try await TestDatabase.withDatabase { database in
+            try await TestServer.withServer(database: database) { base, pool in
+                let fixture = try await RegistryFixture.make(pool: pool)
+                let http = TestHTTP(base: base, token: fixture.tokens["dispatcher"])
+                try await Self.history(http, fixture, pool)
+                // A call held 10 days for parts (a parts breach) and a call never on site, restored 4 days late (own dispatch).
+                let parts = try await Self.call(http, pool, unit: fixture["unitA"], at: "2026-11-09T08:00:00Z", restored: "2026-11-20T12:00:00Z")
+                try await pool.query("""
+                    INSERT INTO event (actor, entity, entity_id, kind, from_status, to_status, data, at) VALUES
+                        ('test', 'service_request', \(parts), 'status_changed', 'in_progress', 'on_hold', '{"hold_code": "waiting_for_parts"}', '2026-11-09T10:00:00Z'),
+                        ('test', 'service_request', \(parts), 'status_changed', 'on_hold', 'in_progress', NULL, '2026-11-19T10:00:00Z')
+                    """)
+                let slow = try await Self.call(http, pool, unit: fixture["unitA"], at: "2026-11-10T08:00:00Z", restored: "2026-11-19T08:00:00Z")
+                _ = try await Self.call(http, pool, unit: fixture["unitA"], at: "2026-11-25T08:00:00Z", restored: nil)
+
+                let reports = ReportStore(pool: pool)
+                let outcomes = SLAOutcomeStore(pool: pool)
+                let november = ReportStore.Query(from: Timestamp.parse("2026-11-01T00:00:00Z")!, to: Timestamp.parse("2026-11-30T00:00:00Z")!,
+                                                 grouping: .none, filters: [:])
+                /// The report from the stored outcomes, after checking it against the direct computation by three groupings.
+                func checked(_ comment: Comment, _ query: ReportStore.Query = november) async throws -> JSONObject {
+                    for grouping in [ReportStore.Grouping.none, .customer, .priority] {
+                        var summarised = query, direct = query
+                        (summarised.grouping, direct.grouping, direct.usesStoredSummaries) = (grouping, grouping, false)
+                        let expected = try await reports.run(.sla, direct, as: .operator)
+                        #expect(try await reports.run(.sla, summarised, as: .operator) == expected, comment)
+                    }
+                    return try #require(try await reports.run(.sla, query, as: .operator).first)
+                }
+                let before = try await checked("no outcome stored yet")
+                #expect(before["calls"] == 5 && before["restore_met"] == 2 && before["restore_breached"] == 2 && before["restore_running"] == 1)
+                #expect(before["breaches_waiting_for_parts"] == 1 && before["breaches_own_dispatch"] == 1)
+
+                // The four restored calls under contract are stored; the one still open and the one without a contract are not.
+                #expect(try await outcomes.refresh() == 4)
+                #expect(try await outcomes.refresh() == 0)
+                let stored = try await pool.query("SELECT service_request_id, restore, breach_cause FROM sla_outcome ORDER BY 1")
+                    .map { try $0.decode((Int, String?, String?).self) }
+                #expect(stored.count == 4)
+                #expect(stored.first { $0.0 == parts }.map { [$0.1, $0.2] } == ["breached", "waiting_for_parts"])
+                #expect(stored.first { $0.0 == slow }.map { [$0.1, $0.2] } == ["breached", "own_dispatch"])
+                #expect(try await checked("fresh outcomes") == before)
+
+                // The stored outcome is what the report counts: a doctored row shows through until the call changes.
+                try await pool.query("UPDATE sla_outcome SET restore = 'met', breach_cause = NULL WHERE service_request_id = \(slow)")
+                #expect(try await reports.run(.sla, november, as: .operator).first?["restore_met"] == 3)
+                // Reopened and restored again later: its version moved on, so it is computed directly until refreshed.
+                try await pool.query("UPDATE service_request SET restored_at = '2026-11-19T09:00:00Z' WHERE id = \(slow)")
+                #expect(try await checked("a reopened call") == before)
+                #expect(try await outcomes.refresh() == 1)
+                #expect(try await checked("after refreshing the reopened call") == before)
+
+                // Stricter targets (the contract's version moves on): every outcome is stale, the figures change at once.
+                try await pool.query("""
+                    UPDATE service_contract SET targets = '{"P3": {"response_minutes": 30, "restore_minutes": 60}}' WHERE id = \(fixture["contract"])
+                    """)
+                let strict = try await checked("a contract changed")
+                #expect(strict["response_breached"] == 5 && strict["restore_breached"] == 5)
+                #expect(try await outcomes.refresh() == 4)
+                #expect(try await checked("after refreshing the contract's calls") == strict)
+
+                // A period ending before the slow call's restore evaluates its clocks at the period's end, not from its outcome.
+                var early = november
+                early.to = Timestamp.parse("2026-11-15T00:00:00Z")!
+                let running = try await checked("a period ending before a restore", early)
+                #expect(running["restore_breached"] == 4 && running["calls"] == 4)
+
+                let refreshed = try await ServiceCommandLineTests.truckroll(["admin", "refresh-reports", "--database-url", TestDatabase.url(of: database)])
+                #expect(refreshed.status == 0 && refreshed.output.contains("refreshed 0 SLA outcomes"), "\(refreshed.output)")
+            }
+        }
+    }
+
     func report(_ http: TestHTTP, _ name: String, from: String, to: String, _ extra: String = "") async throws -> [[String: Any]] {
         let reply = try await http.send("GET", "/v1/reports/\(name)?from=\(from)&to=\(to)" + extra)
         #expect(reply.status == 200, "\(reply.text)")
@@ -404,6 +481,7 @@ import TruckrollTestSupport
                 #expect(bench.output.contains("\n\(name.rawValue) "), "no line for \(name.rawValue) in \(bench.output)")
             }
             #expect(bench.output.contains("report bench: 2040 events"), "\(bench.output)")
+            #expect(bench.output.contains("sla by customer: stored summaries agree with the direct computation"), "\(bench.output)")
         }
     }
 }

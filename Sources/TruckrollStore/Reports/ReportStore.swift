@@ -142,12 +142,16 @@ public struct ReportStore: Sendable {
         public var grouping: Grouping
         /// Filter name → id or value: customer, site, department, model, vendor, technician, priority, call_type.
         public var filters: [String: String]
+        /// Count calls whose figures are final from the stored summaries where they are current (the default), or
+        /// compute every call directly (to check the summaries against).
+        public var usesStoredSummaries: Bool
 
-        public init(from: Date, to: Date, grouping: Grouping, filters: [String: String]) {
+        public init(from: Date, to: Date, grouping: Grouping, filters: [String: String], usesStoredSummaries: Bool = true) {
             self.from = from
             self.to = to
             self.grouping = grouping
             self.filters = filters
+            self.usesStoredSummaries = usesStoredSummaries
         }
     }
 
@@ -212,6 +216,7 @@ public struct ReportStore: Sendable {
         let calls: PGQuery = """
             SELECT r.id, r.reported_at, r.first_on_site_at, r.restored_at, r.unit_down, r.call_type, r.priority, r.callback_of_id,
                 r.contract_id, \(query.grouping.expression) AS grouping, s.time_zone AS site_time_zone,
+                r.version AS request_version, k.version AS contract_version,
                 coalesce(u.downtime_cost_per_hour, k.downtime_cost_per_hour, 0)::float8 AS cost_per_hour
             FROM service_request r
             JOIN site s ON s.id = r.site_id JOIN customer c ON c.id = r.customer_id
@@ -234,7 +239,7 @@ public struct ReportStore: Sendable {
         let sql: PGQuery
         switch name {
         case .sla:
-            return try await slaCompliance(calls, until: query.to, on: connection)
+            return try await slaCompliance(calls, until: query.to, storedOutcomes: query.usesStoredSummaries, on: connection)
         case .uptime:
             return try await uptime(query, scope: scope, on: connection)
         case .mcbc:
@@ -336,24 +341,35 @@ public struct ReportStore: Sendable {
     /// SLA compliance per group: the clocks of every call with a contract, evaluated at the end of the period (or
     /// now, if earlier), and each restore breach attributed to what the call waited on longest outside our hands:
     /// parts or the vendor, when the breach would not have happened without that wait; otherwise our own dispatch.
-    /// Waiting for the customer pauses the clocks, so it never causes a breach.
-    func slaCompliance(_ calls: PGQuery, until end: Date, on connection: PGConnection) async throws -> [JSONObject] {
-        let rows = try await connection.query("""
-            SELECT id, contract_id, priority, reported_at, first_on_site_at, restored_at, site_time_zone, grouping FROM (
-            """ + calls + " AND r.contract_id IS NOT NULL) calls"
-        ).map { try $0.decode((Int, Int, String, Date, Date?, Date?, String, String).self) }
+    /// Waiting for the customer pauses the clocks, so it never causes a breach. Calls whose clocks had stopped by
+    /// then are counted from their stored outcome when it is current (``SLAOutcomeStore``), unless
+    /// `storedOutcomes` is false; every other call is evaluated here.
+    func slaCompliance(_ calls: PGQuery, until end: Date, storedOutcomes: Bool, on connection: PGConnection) async throws -> [JSONObject] {
         let now = min(Date(), end)
-        var contracts = try await ContractTerms.load(Array(Set(rows.map(\.1))), on: connection)
-        let holds = try await HoldHistory.holds(rows.map(\.0), until: now, on: connection)
+        let calls = SLAOutcomeStore.join(calls + " AND r.contract_id IS NOT NULL")
+        let settled: PGQuery = storedOutcomes ? SLAOutcomeStore.settled(by: now) : "false"
         var groups: [String: SLATally] = [:]
-        for (id, contract, priority, reportedAt, firstOnSite, restoredAt, timeZone, group) in rows {
-            let onHold = holds[id] ?? []
-            let pauses = onHold.filter { ServiceRequestRules.pausingHoldCodes.contains($0.code) }.map(\.interval)
-            let clocks = contracts.terms(contract: contract, timeZone: timeZone, priority: priority)?
-                .clocks(reportedAt: reportedAt, firstOnSite: firstOnSite, restoredAt: restoredAt, pauses: pauses, now: now)
-            groups[group, default: SLATally()].add(
-                response: clocks?.response, restore: clocks?.restore,
-                waits: onHold.reduce(into: [:]) { minutes, hold in minutes[hold.code, default: 0] += hold.interval.duration / 60 })
+        for row in try await connection.query("""
+            SELECT grouping, o.response, o.restore, o.breach_cause, count(*) FROM
+            """ + calls + " WHERE " + settled + " GROUP BY 1, 2, 3, 4") {
+            let (group, response, restore, cause, count) = try row.decode((String, String?, String?, String?, Int).self)
+            let outcome = SLAOutcome(response: response.flatMap(SLAOutcome.Standing.init), restore: restore.flatMap(SLAOutcome.Standing.init),
+                                     breachCause: cause)
+            groups[group, default: SLATally()].add(outcome, count: count)
+        }
+        var unsettled: [(call: SLACall, group: String)] = []
+        for row in try await connection.query("""
+            SELECT calls.id, calls.contract_id, calls.priority, calls.reported_at, calls.first_on_site_at, calls.restored_at,
+                calls.site_time_zone, calls.grouping FROM
+            """ + calls + " WHERE " + settled + " IS NOT TRUE") {
+            let (id, contract, priority, reportedAt, firstOnSite, restoredAt, timeZone, group) =
+                try row.decode((Int, Int, String, Date, Date?, Date?, String, String).self)
+            unsettled.append((SLACall(id: id, contractID: contract, priority: priority, reportedAt: reportedAt, firstOnSite: firstOnSite,
+                                      restoredAt: restoredAt, timeZone: timeZone), group))
+        }
+        let outcomes = try await SLACall.outcomes(unsettled.map(\.call), now: now, on: connection)
+        for (call, group) in unsettled {
+            groups[group, default: SLATally()].add(outcomes[call.id] ?? SLAOutcome(response: nil, restore: nil, breachCause: nil), count: 1)
         }
         return groups.keys.sorted().map { groups[$0]!.row(group: $0) }
     }
@@ -365,25 +381,21 @@ struct SLATally {
     var responseMet = 0, responseBreached = 0, restoreMet = 0, restoreBreached = 0, restoreRunning = 0
     var causes: [String: Int] = ["own_dispatch": 0, "waiting_for_parts": 0, "waiting_for_vendor": 0]
 
-    /// Counts one call's clocks; `waits` are its minutes on hold by hold code.
-    mutating func add(response: SLAClock?, restore: SLAClock?, waits: [String: Double]) {
-        calls += 1
-        if let response {
-            if response.isBreached { responseBreached += 1 } else if response.stoppedAt != nil { responseMet += 1 }
+    /// Counts `count` calls with this outcome.
+    mutating func add(_ outcome: SLAOutcome, count: Int) {
+        calls += count
+        switch outcome.response {
+        case .met: responseMet += count
+        case .breached: responseBreached += count
+        case .running, nil: break
         }
-        guard let restore else { return }
-        if restore.isBreached {
-            restoreBreached += 1
-            // Over by this many covered minutes; a wait at least that long is what made the difference.
-            let over = -restore.remainingCoveredMinutes.rounded()
-            let external = ["waiting_for_parts", "waiting_for_vendor"].map { ($0, waits[$0] ?? 0) }.max { $0.1 < $1.1 }
-            if let (cause, minutes) = external, minutes > 0, minutes >= over { causes[cause, default: 0] += 1 } else {
-                causes["own_dispatch", default: 0] += 1
-            }
-        } else if restore.stoppedAt != nil {
-            restoreMet += 1
-        } else {
-            restoreRunning += 1
+        switch outcome.restore {
+        case .met: restoreMet += count
+        case .breached:
+            restoreBreached += count
+            causes[outcome.breachCause ?? "own_dispatch", default: 0] += count
+        case .running: restoreRunning += count
+        case nil: break
         }
     }
 
