@@ -2,6 +2,7 @@
 -- to, computed by the same code as the direct computation and refreshed from the event log. A row counts only while
 -- the call, its contract and its site's time zone are as they were when it was computed (versions and zone match);
 -- any other call is computed directly when the report runs, so a stale or missing row costs time, never accuracy.
+-- A call's holds come from its events, which are written with the move that bumps its version.
 CREATE TABLE sla_outcome (
     service_request_id bigint PRIMARY KEY REFERENCES service_request ON DELETE CASCADE,
     request_version bigint NOT NULL,
