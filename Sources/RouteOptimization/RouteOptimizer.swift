@@ -152,7 +152,8 @@ public struct RouteOptimizer: Sendable {
         if start.unassigned.contains(where: { !context.compiled.eligibleRoutes[$0].isEmpty }) {
             let packingContext = context.repriced(context.compiled.packingVariant())
             // The downtime temperatures although it prices travel: with the travel ones `fs_n50_k5` served 47 jobs
-            // in 5 of 9 runs at 10 s (none of 12 before) but `fs_n1000_k100` left 1-7 more out in every paired run.
+            // in 5 of 9 runs at 10 s and load 6-8 (none of about 20 before), but `fs_n1000_k100` left 1-7 more out
+            // in 5 of 6 runs side by side.
             var packing = StringRemovalSearch(context: packingContext, seed: seed ^ 0x5041_434B, temperatures: .downtime)
             var packingStart = start.repriced(packingContext.compiled)
             // Rebuild from scratch with packing prices, tightest windows first.
