@@ -49,12 +49,25 @@ struct StringRemovalSearch {
     let blinkRate = 0.01
     /// Largest number of moves of a squeeze.
     let squeezeSteps = 20
-    /// Temperatures relative to the average cost per served job of the first solution.
-    let initialTemperatureFactor = 0.3
-    let finalTemperatureFactor = 0.003
+    /// Simulated-annealing temperatures at the start and the end of a run, relative to the average cost per served
+    /// job of its first solution.
+    struct Temperatures {
+        var initial: Double
+        var final: Double
 
-    init(context: SearchContext, seed: UInt64) {
+        /// For objectives with visit costs (weighted completion, lateness): a served job costs its weight times its
+        /// completion time, far more than a move changes it.
+        static let downtime = Temperatures(initial: 0.3, final: 0.003)
+        /// For the travel-only objective, where a served job costs about one leg: ten times hotter. At 10 s per
+        /// instance (seed 1, runs side by side) it lowered the mean Solomon distance gap from +1.94 % to +1.03 % on
+        /// the R1 class, and from +2.75 % to +1.74 % on all 56 instances.
+        static let travel = Temperatures(initial: 1, final: 0.01)
+    }
+    let temperatures: Temperatures
+
+    init(context: SearchContext, seed: UInt64, temperatures: Temperatures) {
         self.context = context
+        self.temperatures = temperatures
         rng = SplitMix64(seed: seed)
         scratch = InsertionScratch(routeCount: context.compiled.routeCount)
     }
@@ -79,8 +92,8 @@ struct StringRemovalSearch {
         let rankedPenalty = { (solution: SearchSolution) in rankingPenalties.map { penalties in solution.unassigned.reduce(0) { $0 + penalties[$1] } } ?? 0 }
         var bestRankedPenalty = rankedPenalty(start)
         let scale = temperatureScale(of: start)
-        let initialTemperature = initialTemperatureFactor * scale
-        let finalTemperature = finalTemperatureFactor * scale
+        let initialTemperature = temperatures.initial * scale
+        let finalTemperature = temperatures.final * scale
         var iteration = firstIteration
         while bestRankedPenalty > rankingTarget {
             let progress = limits.progress(afterIterations: iteration)
@@ -108,7 +121,8 @@ struct StringRemovalSearch {
     }
 
     /// Fleet minimisation (Christiaens & Vanden Berghe 2020, §6): empties the route with the fewest jobs and serves
-    /// its jobs again without opening empty routes (`serveUnassigned`); once every job fits, the next route goes.
+    /// its jobs again without opening empty routes (`serveUnassigned`); once every job fits, the next route goes. It
+    /// stops at the lower bound of `CompiledProblem.routeLowerBound`, leaving the rest of its phase to the next one.
     /// - Parameter firstIteration: iterations already done by earlier phases.
     /// - Returns: the solution with the fewest routes that leaves out no more penalty than `start`, and the overall
     ///   iteration count at the end.
@@ -118,7 +132,9 @@ struct StringRemovalSearch {
         var iteration = firstIteration
         var absences = [Int](repeating: 0, count: context.compiled.jobCount)
         let target = unassignedPenalty(of: start)
-        while emptySmallestRoute(&current) {
+        let served = (0..<context.compiled.jobCount).filter { start.routeOfJob[$0] >= 0 }
+        let fewestRoutes = context.compiled.routeLowerBound(serving: served)
+        while current.routes.count(where: { !$0.jobs.isEmpty }) > fewestRoutes && emptySmallestRoute(&current) {
             let outcome = serveUnassigned(from: current, limits: limits, phase: phase, firstIteration: iteration, absences: &absences, allowEmptyRoutes: false, poolMayGrow: true, squeezing: false, targetPenalty: target)
             iteration = outcome.iterations
             guard unassignedPenalty(of: outcome.best) <= target else { break }
