@@ -141,7 +141,8 @@ struct FaultBench: AsyncParsableCommand {
         let recoveries = windows.map { ($0.recovered - $0.ready).seconds }
         let outageLatency = windows.map { recorder.summary(between: $0.crashed, and: $0.recovered).maxLatency }.max() ?? .zero
         print("faults: \(restarts) restarts; \(tally.acknowledged) writes acknowledged (\(tally.visitMoveCount) visit moves, "
-            + "\(tally.bookings.count) bookings, \(tally.rmaUpdateCount) RMA updates, \(tally.alerts.count) alerts) after \(tally.retries) retries")
+            + "\(tally.bookings.count) bookings, \(tally.rmaUpdateCount) RMA updates, \(tally.alerts.count) alerts) after \(tally.retries) retries, "
+            + "\(tally.replays) of them answered as replays of a create already written")
         print("faults: lost \(check.lost.count), duplicated \(check.duplicated.count); first 2xx after PostgreSQL is ready: max "
             + "\(decimal(recoveries.max() ?? 0, 2)) s, median \(decimal(median(recoveries), 2)) s; max latency while down "
             + "\(decimal(outageLatency.seconds, 3)) s (deadline \(decimal(deadline.seconds, 1)) s)")
@@ -454,6 +455,9 @@ struct WorkloadTally: Sendable {
     var alerts: [(serial: String, occurredAt: String)] = []
     var acknowledged = 0
     var retries = 0
+    /// Creates answered from the stored first answer (`Idempotent-Replayed`): a retry whose first attempt had
+    /// been written although its answer was lost.
+    var replays = 0
     var visitMoveCount = 0
     var rmaUpdateCount = 0
 
@@ -466,6 +470,7 @@ struct WorkloadTally: Sendable {
         visitMoveCount += other.visitMoveCount
         rmaUpdateCount += other.rmaUpdateCount
         retries += other.retries
+        replays += other.replays
     }
 }
 
@@ -555,6 +560,7 @@ struct FaultWorkload: Sendable {
                 throw ValidationError("booking \(key): unexpected \(response.status) \(String(decoding: response.body, as: UTF8.self))")
             }
             tally.bookings[key] = id
+            if response.headers["idempotent-replayed"] == "true" { tally.replays += 1 }
             tally.acknowledged += 1
             slot += 1
         }
@@ -601,6 +607,7 @@ struct FaultWorkload: Sendable {
                 throw ValidationError("alert from \(serial): unexpected \(response.status) \(String(decoding: response.body, as: UTF8.self))")
             }
             tally.alerts.append((serial, occurredAt))
+            if response.headers["idempotent-replayed"] == "true" { tally.replays += 1 }
             tally.acknowledged += 1
             number += 1
         }
