@@ -596,20 +596,21 @@ final class StatementCanceller: Sendable {
         /// The statement running now (0: none); numbers are never reused.
         var running: UInt64 = 0
         var lastStatement: UInt64 = 0
-        var wasSent = false
     }
 
     /// How often a cancel is sent again while its statement still runs.
     static let repeatInterval = Duration.milliseconds(250)
 
     private let state: Mutex<State>
+    /// Kept outside the lock, which a cancel holds while it talks to the server: the pool asks under its own lock.
+    private let sent = Atomic<Bool>(false)
 
     init(handle: OpaquePointer?) {
         state = Mutex(State(handle: handle))
     }
 
     /// Whether a cancel was ever sent on this connection.
-    var wasSent: Bool { state.withLock { $0.wasSent } }
+    var wasSent: Bool { sent.load(ordering: .acquiring) }
 
     /// Marks a statement as running and returns its number.
     func begin() -> UInt64 {
@@ -640,7 +641,7 @@ final class StatementCanceller: Sendable {
     private func send(_ statement: UInt64) -> Bool {
         state.withLock { state in
             guard let handle = state.handle, state.running == statement else { return false }
-            state.wasSent = true
+            sent.store(true, ordering: .releasing)
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(handle, &buffer, Int32(buffer.count))
             return true

@@ -149,20 +149,24 @@ struct FaultBench: AsyncParsableCommand {
         print("faults: all \(all.count) answers: \(all.statusText); max latency \(decimal(all.maxLatency.seconds, 3)) s")
         for problem in (check.lost + check.duplicated).prefix(10) { print("faults: FAILED: \(problem)") }
 
-        var passed = check.lost.isEmpty && check.duplicated.isEmpty && (recoveries.max() ?? 0) <= 10
-            && all.maxLatency <= deadline + .seconds(1) && all.otherServerErrors == 0 && all.unavailableWithoutRetryAfter == 0
+        var failures: [String] = []
+        if !check.lost.isEmpty || !check.duplicated.isEmpty { failures.append("lost or duplicated writes") }
+        if (recoveries.max() ?? 0) > 10 { failures.append("recovery over 10 s") }
+        if all.maxLatency > deadline + .seconds(1) { failures.append("an answer later than the deadline") }
+        if all.otherServerErrors > 0 || all.unavailableWithoutRetryAfter > 0 { failures.append("a 5xx other than 503 with Retry-After") }
         if lockSeconds > 0 {
-            passed = try await stuckDatabase(postgres: postgres, server: server, fixture: fixture, deadline: deadline) && passed
+            failures += try await stuckDatabase(postgres: postgres, server: server, fixture: fixture, deadline: deadline)
         }
         let rssEnd = server.residentKilobytes()
         print("faults: server memory (RSS): \(rssStart / 1024) MiB at start, \(rssAfterCrashes / 1024) MiB after the restarts, \(rssEnd / 1024) MiB at the end")
-        print("faults: \(passed ? "passed" : "FAILED")")
-        return passed
+        print(failures.isEmpty ? "faults: passed" : "faults: FAILED: \(failures.joined(separator: "; "))")
+        return failures.isEmpty
     }
 
     /// A session locks the visit table and sleeps; clients of visits, other endpoints and a crowd larger than the
     /// pool keep asking.
-    private func stuckDatabase(postgres: RunningPostgres, server: ServedProcess, fixture: FaultFixture, deadline: Duration) async throws -> Bool {
+    /// - Returns: The checks that failed.
+    private func stuckDatabase(postgres: RunningPostgres, server: ServedProcess, fixture: FaultFixture, deadline: Duration) async throws -> [String] {
         let dispatcher = APIClient(server: server.base, token: fixture.dispatcherTokens[0])
         let helpDesk = APIClient(server: server.base, token: fixture.alertTokens[0])
         let base = server.base
@@ -240,13 +244,16 @@ struct FaultBench: AsyncParsableCommand {
             + "\(decimal(crowdSummary.maxLatency.seconds, 3)) s; other endpoints meanwhile: \(otherInCrowdSummary.statusText), max latency "
             + "\(decimal(otherInCrowdSummary.maxLatency.seconds, 3)) s; after the lock: \(afterSummary.statusText)")
         print("faults: server memory (RSS) \(rssBefore / 1024) MiB before the lock, \(rssAfter / 1024) MiB after")
+        var failures: [String] = []
         let failsClearly = [hotSummary, crowdSummary, otherInCrowdSummary].allSatisfy {
             $0.otherServerErrors == 0 && $0.maxLatency <= deadline + .seconds(1)
         } && hotSummary.unavailableWithoutRetryAfter == 0 && crowdSummary.unavailableWithoutRetryAfter == 0
-        let othersUnaffected = otherSummary.count > 0 && otherSummary.statusCounts.keys.allSatisfy { $0 == 200 }
-            && otherSummary.maxLatency < deadline
-        let recovered = afterSummary.statusCounts.keys.allSatisfy { $0 == 200 }
-        return failsClearly && othersUnaffected && recovered && hotSummary.statusCounts[503] != nil
+        if !failsClearly || hotSummary.statusCounts[503] == nil { failures.append("requests on the locked table did not fail with 503 within the deadline") }
+        if otherSummary.count == 0 || !otherSummary.statusCounts.keys.allSatisfy({ $0 == 200 }) || otherSummary.maxLatency >= deadline {
+            failures.append("other endpoints failed or slowed past the deadline while the table was locked")
+        }
+        if !afterSummary.statusCounts.keys.allSatisfy({ $0 == 200 }) { failures.append("no 200 once the lock was gone") }
+        return failures
     }
 }
 

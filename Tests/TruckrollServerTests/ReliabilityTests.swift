@@ -1,7 +1,7 @@
 import Foundation
 import LibPQ
 import Testing
-import TruckrollAPI
+@testable import TruckrollAPI
 import TruckrollDomain
 import TruckrollServer
 import TruckrollStore
@@ -53,8 +53,10 @@ import TruckrollTestSupport
                 #expect(crowd.allSatisfy { $0.1 < .seconds(12) }, "\(crowd)")
 
                 // Endpoints that do not touch the table still answer, and the cancelled statements are gone from the server.
+                // (Three tries: the pool replaces the cancelled connections, which takes a while on a busy machine.)
                 for path in ["/health", "/v1/me"] {
-                    let reply = try await http.send("GET", path)
+                    var reply = try await http.send("GET", path)
+                    for _ in 0..<2 where reply.status != 200 { reply = try await http.send("GET", path) }
                     #expect(reply.status == 200, "\(path): \(reply.status) \(reply.text)")
                 }
                 let waiting = try await locker.query("""
@@ -69,25 +71,36 @@ import TruckrollTestSupport
     }
 
     @Test func aTokenOverItsRateGets429WithRetryAfterAndOtherTokensDoNot() async throws {
-        try await withServer(settings: ["rateLimit.perSecond": "0.5", "rateLimit.burst": "3"]) { http, token, _ in
+        try await withServer(settings: ["rateLimit.perSecond": "0.05", "rateLimit.burst": "3"]) { http, token, _ in
             for _ in 0..<3 { #expect(try await http.send("GET", "/v1/me").status == 200) }
             let limited = try await http.send("GET", "/v1/me")
-            // The three took less than the 2 s a new request takes to accrue, even on a loaded machine.
+            // The three took less than the 20 s a new request takes to accrue, even on a busy machine.
             #expect(limited.status == 429, "\(limited.status)")
-            #expect(["1", "2"].contains(limited.headers["retry-after"]), "\(limited.headers)")
+            #expect((1...20).contains(Int(limited.headers["retry-after"] ?? "") ?? 0), "\(limited.headers)")
             #expect(limited.headers["content-type"] == "application/problem+json")
             #expect(limited.object["type"] as? String == Problem.typeBase + "rate-limited")
-            #expect((limited.object["detail"] as? String)?.contains("0.5 requests per second") == true, "\(limited.text)")
+            #expect((limited.object["detail"] as? String)?.contains("0.05 requests per second") == true, "\(limited.text)")
             #expect(!limited.text.contains(token), "the token is not echoed")
 
             // Another credential has its own bucket; no credential at all is still refused as unauthenticated.
             #expect(try await http.with(token: "someone-else").send("GET", "/v1/me").status == 401)
             #expect(try await http.with(token: nil).send("GET", "/v1/me").status == 401)
-            // Health is not limited, and the bucket refills at its rate.
+            // Health is not limited.
             #expect(try await http.send("GET", "/health").status == 200)
-            try await Task.sleep(for: .milliseconds(2500))
-            #expect(try await http.send("GET", "/v1/me").status == 200)
         }
+    }
+
+    @Test func aTokenBucketRefillsAtItsRateUpToItsBurst() {
+        let limiter = TokenBucketLimiter(limit: RateLimit(perSecond: 2, burst: 4))
+        let start = ContinuousClock.now
+        for _ in 0..<4 { #expect(limiter.admit("a", at: start) == nil) }
+        #expect(limiter.admit("a", at: start) == 0.5, "one request accrues in half a second")
+        #expect(limiter.admit("b", at: start) == nil, "each key has its own bucket")
+        #expect(limiter.admit("a", at: start + .milliseconds(500)) == nil)
+        #expect(limiter.admit("a", at: start + .milliseconds(600)) != nil)
+        // A long pause fills the bucket to the burst, not beyond.
+        for _ in 0..<4 { #expect(limiter.admit("a", at: start + .seconds(60)) == nil) }
+        #expect(limiter.admit("a", at: start + .seconds(60)) != nil)
     }
 
     @Test func theLimitsAreConfigurableAndZeroTurnsThemOff() throws {
@@ -147,7 +160,7 @@ import TruckrollTestSupport
         environment["TRUCKROLL_MIGRATIONS_DIR"] = TestDatabase.migrationsDirectory
         let outcome = try await ChildProcess.run(CommandLineTests.executable, [
             "bench", "faults", "--restarts", "2", "--up-seconds", "3", "--down-seconds", "1", "--clients", "1",
-            "--request-timeout-ms", "2000", "--lock-seconds", "6",
+            "--request-timeout-ms", "5000", "--lock-seconds", "8",
         ], environment: environment)
         let lines = outcome.output.split(separator: "\n").filter { $0.hasPrefix("faults:") }
         #expect(outcome.status == 0, "\(outcome.output.suffix(3000))")
