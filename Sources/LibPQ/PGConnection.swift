@@ -3,6 +3,7 @@ import CLibPQ
 import Glibc
 #endif
 import Logging
+import Synchronization
 
 /// Transaction isolation levels.
 public enum PGIsolationLevel: String, Sendable {
@@ -21,11 +22,10 @@ public enum PGIsolationLevel: String, Sendable {
 /// method awaits its thread-pool job before returning, so calls on the handle never overlap. Do not keep a
 /// connection beyond the closure that received it.
 public final class PGConnection: @unchecked Sendable {
-    // @unchecked: `handle`, `cancelHandle` and `preparedStatements` are touched only by the single task that holds
-    // the connection (see the type's documentation), on the connection's thread; `PQcancel` on `cancelHandle`
-    // is documented by libpq as safe from any thread.
+    // @unchecked: `handle` and `preparedStatements` are touched only by the single task that holds the connection
+    // (see the type's documentation), on the connection's thread; the canceller guards its own state.
     private let handle: OpaquePointer
-    private let cancelHandle: OpaquePointer?
+    private let canceller: StatementCanceller
     /// Runs every libpq call of this connection.
     let thread: ConnectionThread
     private let noticeSink: Unmanaged<NoticeSink>
@@ -43,7 +43,7 @@ public final class PGConnection: @unchecked Sendable {
     private init(handle: OpaquePointer, thread: ConnectionThread, cachesPreparedStatements: Bool, logger: Logger) {
         self.handle = handle
         self.cachesPreparedStatements = cachesPreparedStatements
-        self.cancelHandle = PQgetCancel(handle)
+        self.canceller = StatementCanceller(handle: PQgetCancel(handle))
         self.thread = thread
         self.logger = logger
         self.noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))
@@ -58,7 +58,7 @@ public final class PGConnection: @unchecked Sendable {
         guard !isClosed else { return }
         // A safety net, not the normal path: whoever opened the connection should have closed it.
         logger.warning("database connection leaked; closed on deinit", metadata: ["db.backend_pid": "\(PQbackendPID(handle))"])
-        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        canceller.close()
         PQfinish(handle)
         noticeSink.release()
         thread.stop()
@@ -146,20 +146,20 @@ public final class PGConnection: @unchecked Sendable {
     public func close() async {
         guard !isClosed else { return }
         isClosed = true
-        _ = try? await thread.run { [self] in
-            if let cancelHandle { PQfreeCancel(cancelHandle) }
-            PQfinish(handle)
-        }
+        canceller.close()
+        _ = try? await thread.run { [self] in PQfinish(handle) }
         noticeSink.release()
         thread.stop()
     }
 
-    /// Whether the connection looks usable: open, not broken, and not inside a transaction.
+    /// Whether the connection looks usable: open, not broken, not inside a transaction, and never sent a cancel.
     ///
     /// Reads whatever the server has sent without blocking, so a connection that the server terminated while it
-    /// sat idle (restart, `pg_terminate_backend`) is recognised here rather than on the next query.
+    /// sat idle (restart, `pg_terminate_backend`) is recognised here rather than on the next query. A cancel
+    /// request travels on a connection of its own and can reach the server after the statement it was meant for
+    /// has ended; it would then cancel whatever runs next on this connection, so the connection is not reused.
     public var isReusable: Bool {
-        guard !isClosed, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else {
+        guard !isClosed, !canceller.wasSent, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else {
             return false
         }
         // An idle connection has nothing to read unless the server said goodbye (a FATAL message, then end of
@@ -353,15 +353,15 @@ public final class PGConnection: @unchecked Sendable {
     /// Runs a blocking libpq call on the connection's thread; cancelling the task sends `PQcancel`.
     ///
     /// A task already cancelled does not start the statement. A cancel that races the statement's very start can
-    /// reach the server before the statement does and be ignored; server-side `statement_timeout` bounds that case.
+    /// reach the server before the statement does and be ignored, so it is sent again while the statement runs.
     private func runCancellable<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try Task.checkCancellation()
+        let statement = canceller.begin()
+        defer { canceller.end() }
         return try await withTaskCancellationHandler {
             try await thread.run { [self] in try body(self) }
-        } onCancel: { [self] in
-            guard let cancelHandle else { return }
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+        } onCancel: { [canceller] in
+            canceller.cancel(statement)
         }
     }
 
@@ -580,6 +580,79 @@ private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<Uns
             var pointers: [UnsafePointer<CChar>?] = offsets.map { characters.baseAddress! + $0 }
             pointers.append(nil)
             return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+}
+
+/// Sends cancel requests for one connection's statements, from any thread, until the connection closes.
+///
+/// libpq's cancel handle may be used from any thread, but not after `PQfreeCancel`: the lock keeps a late cancel
+/// from using a freed handle, and from cancelling a statement other than the one it was meant for.
+final class StatementCanceller: Sendable {
+    // @unchecked: the handle is used only under the lock.
+    private struct State: @unchecked Sendable {
+        /// `PQgetCancel`'s handle; `nil` once closed.
+        var handle: OpaquePointer?
+        /// The statement running now (0: none); numbers are never reused.
+        var running: UInt64 = 0
+        var lastStatement: UInt64 = 0
+    }
+
+    /// How often a cancel is sent again while its statement still runs.
+    static let repeatInterval = Duration.milliseconds(250)
+
+    private let state: Mutex<State>
+    /// Kept outside the lock, which a cancel holds while it talks to the server: the pool asks under its own lock.
+    private let sent = Atomic<Bool>(false)
+
+    init(handle: OpaquePointer?) {
+        state = Mutex(State(handle: handle))
+    }
+
+    /// Whether a cancel was ever sent on this connection.
+    var wasSent: Bool { sent.load(ordering: .acquiring) }
+
+    /// Marks a statement as running and returns its number.
+    func begin() -> UInt64 {
+        state.withLock { state in
+            state.lastStatement += 1
+            state.running = state.lastStatement
+            return state.running
+        }
+    }
+
+    /// Marks the running statement as ended.
+    func end() {
+        state.withLock { $0.running = 0 }
+    }
+
+    /// Cancels `statement` now, and again every ``repeatInterval`` while it still runs.
+    func cancel(_ statement: UInt64) {
+        guard send(statement) else { return }
+        Task.detached { [self] in
+            while true {
+                try? await Task.sleep(for: Self.repeatInterval)
+                guard send(statement) else { return }
+            }
+        }
+    }
+
+    /// Sends one cancel request if `statement` is still running; returns whether it was.
+    private func send(_ statement: UInt64) -> Bool {
+        state.withLock { state in
+            guard let handle = state.handle, state.running == statement else { return false }
+            sent.store(true, ordering: .releasing)
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle, &buffer, Int32(buffer.count))
+            return true
+        }
+    }
+
+    /// Frees the cancel handle; later cancels do nothing.
+    func close() {
+        state.withLock { state in
+            if let handle = state.handle { PQfreeCancel(handle) }
+            state.handle = nil
         }
     }
 }

@@ -256,6 +256,7 @@ public enum OpenAPIDocument {
             responses["401"] = problemResponse("Missing, unknown, expired or revoked token")
             responses["403"] = problemResponse("The role may not do this")
             responses["404"] = problemResponse("No such record, or not yours")
+            responses["429"] = problemResponse("The token sent more than its rate limit; retry after Retry-After seconds")
         }
         var operation: JSONObject = [
             "summary": .string(summary), "tags": [.string(tag)], "responses": .object(responses),

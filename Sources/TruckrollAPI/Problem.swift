@@ -101,6 +101,22 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, Equatable {
         Problem(status: .serviceUnavailable, type: typeBase + "unavailable", title: "Service unavailable", detail: detail)
     }
 
+    /// 503: the request did not finish within the service's request deadline; the client may retry.
+    public static func timedOut(_ detail: String) -> Problem {
+        Problem(status: .serviceUnavailable, type: typeBase + "timeout", title: "Request timed out", detail: detail)
+    }
+
+    /// 429: the token sent more requests than its rate limit; `Retry-After` says when to try again.
+    public static func tooManyRequests(retryAfterSeconds: Int, limit: RateLimit) -> Problem {
+        var problem = Problem(
+            status: .tooManyRequests, type: typeBase + "rate-limited", title: "Too many requests",
+            detail: "this token may send \(limit.perSecond == limit.perSecond.rounded() ? String(Int(limit.perSecond)) : String(limit.perSecond)) requests per second (bursts of \(limit.burst)); "
+                + "retry after \(retryAfterSeconds) s"
+        )
+        problem.headerFields["Retry-After"] = String(retryAfterSeconds)
+        return problem
+    }
+
     /// 500: an unexpected failure; details are only in the server log.
     public static let internalError = Problem(
         status: .internalServerError, type: typeBase + "internal-error", title: "Internal server error",

@@ -49,6 +49,19 @@ public struct APIClient: Sendable {
     public func send(
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, headers: [String: String] = [:]
     ) async throws -> Response {
+        let response = try await exchange(method, path, query: query, body: body, headers: headers)
+        guard response.status < 400 else { throw APIProblem(status: response.status, body: response.body) }
+        return response
+    }
+
+    /// Sends a request and returns the answer whatever its status (for callers that look at error statuses and
+    /// their headers themselves, such as `Retry-After`).
+    /// - Parameter timeout: The longest to wait for the whole answer.
+    /// - Throws: ``ConnectionFailure`` when no answer arrives in time, ``APIProblem`` for a URL that cannot be built.
+    public func exchange(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil, headers: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> Response {
         guard var components = URLComponents(url: server.appendingPathComponent(path), resolvingAgainstBaseURL: false) else {
             throw APIProblem(status: 0, title: "Bad server URL", detail: server.absoluteString, errors: [])
         }
@@ -62,17 +75,15 @@ public struct APIClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
             request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         }
-        let status: Int, responseHeaders: [String: String], data: Data
         do {
-            let response = try await Self.httpClient(trusting: certificateAuthorityFile).execute(request, timeout: .seconds(60))
-            status = Int(response.status.code)
-            responseHeaders = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }) { first, _ in first }
-            data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+            let response = try await Self.httpClient(trusting: certificateAuthorityFile)
+                .execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
+            let responseHeaders = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }) { first, _ in first }
+            let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+            return Response(status: Int(response.status.code), headers: responseHeaders, body: data)
         } catch {
             throw ConnectionFailure(error)
         }
-        guard status < 400 else { throw APIProblem(status: status, body: data) }
-        return Response(status: status, headers: responseHeaders, body: data)
     }
 
     /// One HTTP client per trusted CA file for the process's lifetime (a command makes one or a few requests).
@@ -86,6 +97,8 @@ public struct APIClient: Sendable {
             var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
             // Fail at once when the server refuses the connection or the handshake, instead of retrying until the deadline.
             configuration.connectionPool.retryConnectionEstablishment = false
+            // Concurrent requests (`truckroll bench faults`) each get a connection instead of queueing behind eight.
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[certificateAuthorityFile ?? ""] = client
             return client

@@ -3,6 +3,7 @@ import Foundation
 import LibPQ
 import Logging
 import NIOSSL
+import TruckrollAPI
 import TruckrollPlanning
 
 /// Every setting of the service, read once at start-up and passed down as values.
@@ -13,6 +14,9 @@ import TruckrollPlanning
 /// |---|---|---|---|---|
 /// | `http.host` | `TRUCKROLL_HTTP_HOST` | string | `127.0.0.1` | no |
 /// | `http.port` | `TRUCKROLL_HTTP_PORT` | int 0…65535 | `8080` | no |
+/// | `http.requestTimeoutMs` | `TRUCKROLL_HTTP_REQUEST_TIMEOUT_MS` | int 0…600000 (0: none) | `10000` | no |
+/// | `rateLimit.perSecond` | `TRUCKROLL_RATE_LIMIT_PER_SECOND` | number 0…100000 (0: off) | `50` | no |
+/// | `rateLimit.burst` | `TRUCKROLL_RATE_LIMIT_BURST` | int 1…100000 | `100` | no |
 /// | `database.url` | `TRUCKROLL_DATABASE_URL` | `postgresql://` URL | none: embedded PostgreSQL | yes |
 /// | `database.maxConnections` | `TRUCKROLL_DATABASE_MAX_CONNECTIONS` | int ≥ 1 | `10` | no |
 /// | `database.leaseTimeoutMs` | `TRUCKROLL_DATABASE_LEASE_TIMEOUT_MS` | int ≥ 1 | `2000` | no |
@@ -33,6 +37,10 @@ public struct TruckrollConfiguration: Sendable {
     public var httpHost: String
     /// Port to listen on (0: any free port).
     public var httpPort: Int
+    /// The longest a request may take before it is cancelled and answered 503 (`nil`: no deadline).
+    public var requestTimeout: Duration?
+    /// Requests per second and burst each API token may send (`nil`: no limit).
+    public var rateLimit: RateLimit?
     /// The database URL; `nil` selects the embedded PostgreSQL.
     public var databaseURL: String?
     /// Pool size.
@@ -97,6 +105,11 @@ public struct TruckrollConfiguration: Sendable {
         var problems: [ConfigurationError.Problem] = []
         httpHost = reader.string(forKey: "http.host", default: "127.0.0.1")
         httpPort = Self.integer(reader, "http.port", default: 8080, range: 0...65535, problems: &problems)
+        let requestTimeoutMs = Self.integer(reader, "http.requestTimeoutMs", default: 10_000, range: 0...600_000, problems: &problems)
+        requestTimeout = requestTimeoutMs == 0 ? nil : .milliseconds(requestTimeoutMs)
+        let ratePerSecond = Self.number(reader, "rateLimit.perSecond", default: 50, range: 0...100_000, problems: &problems)
+        let rateBurst = Self.integer(reader, "rateLimit.burst", default: 100, range: 1...100_000, problems: &problems)
+        rateLimit = ratePerSecond == 0 ? nil : RateLimit(perSecond: ratePerSecond, burst: rateBurst)
         databaseURL = reader.string(forKey: "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let databaseURL {
             do {
@@ -154,6 +167,9 @@ public struct TruckrollConfiguration: Sendable {
         return [
             ("http.host", httpHost),
             ("http.port", String(httpPort)),
+            ("http.requestTimeoutMs", requestTimeout.map { String(Int($0 / .milliseconds(1))) } ?? "0: no deadline"),
+            ("rateLimit.perSecond", rateLimit.map { String($0.perSecond) } ?? "0: no limit"),
+            ("rateLimit.burst", rateLimit.map { String($0.burst) } ?? "0: no limit"),
             ("database.url", database),
             ("database.maxConnections", String(maxConnections)),
             ("database.leaseTimeoutMs", String(Int(leaseTimeout / .milliseconds(1)))),

@@ -89,7 +89,9 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     logger: Logger
 ) throws -> some ApplicationProtocol {
-    let router = buildRouter(pool: pool, travel: configuration.travel)
+    let router = buildRouter(
+        pool: pool, travel: configuration.travel, requestTimeout: configuration.requestTimeout, rateLimit: configuration.rateLimit
+    )
     return Application(
         router: router,
         server: try configuration.tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0.serverConfiguration) } ?? .http1(),
@@ -103,11 +105,19 @@ public func buildApplication(
 }
 
 /// The routes: health and the API description in the open, everything under `/v1` behind a token.
-public func buildRouter(pool: PGPool, travel: GreatCircleTravel = GreatCircleTravel()) -> Router<TruckrollRequestContext> {
+/// - Parameters:
+///   - pool: The database pool the routes use.
+///   - travel: The travel model of plans.
+///   - requestTimeout: The longest a request may take before it is cancelled and answered 503; `nil`: no deadline.
+///   - rateLimit: The rate each token may send to `/v1` before it is answered 429; `nil`: no limit.
+public func buildRouter(
+    pool: PGPool, travel: GreatCircleTravel = GreatCircleTravel(), requestTimeout: Duration? = nil, rateLimit: RateLimit? = nil
+) -> Router<TruckrollRequestContext> {
     let router = Router(context: TruckrollRequestContext.self)
     _ = ServiceMetrics.registry
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(translate: translateDatabaseError))
+    if let requestTimeout { router.add(middleware: RequestDeadlineMiddleware(timeout: requestTimeout)) }
     HealthController(databaseIsReachable: { await databaseIsReachable(pool) }).addRoutes(to: router)
     router.get("metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -119,7 +129,9 @@ public func buildRouter(pool: PGPool, travel: GreatCircleTravel = GreatCircleTra
     }
     let access = AccessStore(pool: pool)
     LoginController(access: access).addRoutes(to: router)
-    let api = router.group("v1").add(middleware: AuthenticationMiddleware(access: access))
+    let api = router.group("v1")
+    if let rateLimit { api.add(middleware: RateLimitMiddleware(limit: rateLimit)) }
+    api.add(middleware: AuthenticationMiddleware(access: access))
     RegistryController(
         store: RegistryStore(pool: pool), access: access, transitions: TransitionStore(pool: pool),
         fieldWork: FieldWorkStore(pool: pool)
@@ -196,6 +208,9 @@ public func planningWorkers(count: Int, pool: PGPool, travel: GreatCircleTravel 
     guard let error = error as? PGError else { return nil }
     if error.kind == .poolTimeout { return .unavailable("the database is busy; retry shortly") }
     if error.isConnectionLost { return .unavailable("the database is unavailable; retry shortly") }
+    if error.isQueryCanceled || error.sqlState == .lockNotAvailable {
+        return .timedOut("the database did not answer in time (a statement or lock timeout); retry shortly")
+    }
     return nil
 }
 

@@ -51,6 +51,7 @@ import Glibc
         environment["TRUCKROLL_DATABASE_URL"] = nil
         environment["TRUCKROLL_LOG_FORMAT"] = "json"
         environment["TRUCKROLL_PLANNING_WORKERS"] = "0"
+        environment["TRUCKROLL_RATE_LIMIT_PER_SECOND"] = "0"  // one token measures throughput
         environment["TRUCKROLL_MIGRATIONS_DIR"] = TestDatabase.migrationsDirectory
         var viaBouncer = environment
         viaBouncer["TRUCKROLL_DATABASE_URL"] = bouncer.url

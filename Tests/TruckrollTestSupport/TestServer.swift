@@ -13,14 +13,18 @@ public enum TestServer {
     /// Runs the application on `database` until `body` returns.
     /// - Parameters:
     ///   - maxConnections: Pool size.
+    ///   - settings: Configuration values by key (e.g. `rateLimit.perSecond`), over the defaults; the rate limit and
+    ///     the request deadline are off unless set here, since tests send requests as fast as they can on a machine
+    ///     that may be busy.
     ///   - logger: Where the application logs (silent by default).
     ///   - body: Receives the base URL and the pool.
     public static func withServer(
-        database: PGConnectionConfiguration, maxConnections: Int = 4, logger: Logger = TestDatabase.silentLogger,
-        _ body: @Sendable (URL, PGPool) async throws -> Void
+        database: PGConnectionConfiguration, maxConnections: Int = 4, settings: [String: String] = [:],
+        logger: Logger = TestDatabase.silentLogger, _ body: @Sendable (URL, PGPool) async throws -> Void
     ) async throws {
-        let configuration = try TruckrollConfiguration(flags: ["http.port": "0"], environment: [:])
-        let pool = PGPool(configuration: database, options: .init(maxConnections: maxConnections, leaseTimeout: .seconds(2)),
+        let flags = ["rateLimit.perSecond": "0", "http.requestTimeoutMs": "0"].merging(settings) { $1 }.merging(["http.port": "0"]) { $1 }
+        let configuration = try TruckrollConfiguration(flags: flags, environment: [:])
+        let pool = PGPool(configuration: database, options: .init(maxConnections: maxConnections, leaseTimeout: configuration.leaseTimeout),
                           logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = try buildApplication(
