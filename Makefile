@@ -1,7 +1,7 @@
 # The two commands of the README's quick start, and a few helpers.
 SWIFT ?= swift
 
-.PHONY: demo test build deps bench-db
+.PHONY: demo test build deps bench-db fuzz
 
 ## make demo: install missing packages (as root), build, and serve the demo data set on an embedded PostgreSQL.
 demo: build
@@ -22,3 +22,7 @@ deps:
 bench-db: deps
 	$(SWIFT) build -c release --product truckroll
 	.build/release/truckroll bench db
+
+## make fuzz: schemathesis against the real server, once per role (installs schemathesis into .build-fuzz/venv).
+fuzz: build
+	scripts/fuzz.sh

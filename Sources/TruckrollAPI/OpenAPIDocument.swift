@@ -187,13 +187,17 @@ public enum OpenAPIDocument {
             "name": "Idempotency-Key", "in": "header", "required": false, "schema": .object(["type": "string", "maxLength": 200]),
         ])
         let createdSchema = resource.name == "tokens" ? ref("TokenWithSecret") : ref(schemaName)
+        var createResponses: JSONObject = ["201": jsonResponse("Created", schema: createdSchema),
+                                           "409": problemResponse("A unique value is already used")]
+        if resource.name == "device-alerts" {
+            createResponses["200"] = jsonResponse("The same alert was received before: nothing new was done (Idempotent-Replayed: true)",
+                                                  schema: ref(schemaName))
+        }
         return [
             "get": operation("List \(resource.name)", tag: resource.name, parameters: paging + filters,
                              responses: ["200": jsonResponse("A page, in id order", schema: page)]),
             "post": operation("Create a \(resource.singular)", tag: resource.name, parameters: [idempotency],
-                              body: ref(schemaName + "Create"),
-                              responses: ["201": jsonResponse("Created", schema: createdSchema),
-                                          "409": problemResponse("A unique value is already used")]),
+                              body: ref(schemaName + "Create"), responses: createResponses),
         ]
     }
 

@@ -168,16 +168,7 @@ public struct RegistryController: Sendable {
         guard let technicianID = principal.technicianID else {
             throw Problem.forbidden("/v1/me/visits is for technicians; others list /v1/visits?technician=…")
         }
-        let page = try await registryCall {
-            try await store.list("visits", filters: ["technician": String(technicianID)], after: nil, limit: 1000, as: principal)
-        }
-        let open = try page.items.compactMap { json -> JSONObject? in
-            guard case .object(let visit) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)),
-                  let status = visit["status"]?.stringValue, ["planned", "dispatched", "en_route", "on_site"].contains(status)
-            else { return nil }
-            return visit
-        }.sorted { ($0["planned_start"]?.stringValue ?? "") < ($1["planned_start"]?.stringValue ?? "") }
-        let briefed = try await fieldWork.briefing(for: open, technicianID: technicianID)
+        let briefed = try await fieldWork.openVisits(technicianID: technicianID)
         let body: JSONValue = ["items": .array(briefed.map(JSONValue.object)), "next_cursor": .null]
         return jsonResponse(status: .ok, body: String(decoding: try JSONEncoder().encode(body), as: UTF8.self))
     }

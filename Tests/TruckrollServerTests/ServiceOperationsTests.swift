@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import Testing
+import TruckrollAPI
 import TruckrollDomain
 import TruckrollServer
 import TruckrollStore
@@ -206,6 +207,11 @@ import TruckrollTestSupport
                                                  "occurred_at": "2026-11-30T08:00:00Z"]
             let repeated = try await agent.send("POST", "/v1/device-alerts", json: alert)
             #expect(repeated.status == 200 && repeated.headers["idempotent-replayed"] == "true")
+            // Found by scripts/fuzz.sh: the repeat's 200 was missing from /openapi.json, so its JSON broke the contract.
+            let document = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json().utf8)) as? [String: Any]
+            let paths = document?["paths"] as? [String: [String: [String: Any]]]
+            let answers = paths?["/v1/device-alerts"]?["post"]?["responses"] as? [String: [String: Any]]
+            #expect((answers?["200"]?["content"] as? [String: Any])?["application/json"] != nil)
             let unknown = try await agent.send("POST", "/v1/device-alerts", json: ["source": "fleet", "serial_number": "NOPE-1", "alert_code": "J-0",
                                                                                    "severity": "critical", "occurred_at": "2026-11-30T09:00:00Z"])
             #expect(unknown.status == 201 && unknown.object["outcome"] as? String == "unknown_unit")

@@ -118,12 +118,25 @@ public struct FieldWorkStore: Sendable {
         }
     }
 
-    /// What a technician needs to know before a visit: the unit's last calls, and the parts its model commonly
-    /// needs with how many are in their van (the "bring these" list).
-    public func briefing(for visits: [JSONObject], technicianID: Int) async throws -> [JSONObject] {
-        let unitIDs = Array(Set(visits.compactMap { $0["unit_id"]?.integerValue }))
+    /// A technician's visits still to do (planned, dispatched, en route or on site), in planned order, each with what
+    /// they need to know before it: the unit's last calls, and the parts its model commonly needs with how many are in
+    /// their van (the "bring these" list). Three statements on one connection: this is the endpoint technicians poll.
+    public func openVisits(technicianID: Int) async throws -> [JSONObject] {
+        try await pool.withConnection { connection in
+            let visits = try await connection.query("""
+                SELECT to_jsonb(v)::text FROM api_visits v
+                WHERE v.technician_id = \(technicianID) AND v.status IN ('planned', 'dispatched', 'en_route', 'on_site')
+                ORDER BY v.planned_start, v.id
+                """).map { try decodeObject(try $0.decode(String.self, at: 0)) }
+            guard !visits.isEmpty else { return [] }
+            return try await Self.briefing(for: visits, technicianID: technicianID, on: connection)
+        }
+    }
+
+    static func briefing(for visits: [JSONObject], technicianID: Int, on connection: PGConnection) async throws -> [JSONObject] {
+        let unitIDs = Array(Set(visits.compactMap { $0["unit_id"]?.integerValue })).sorted()
         var history: [Int: [JSONValue]] = [:]
-        for row in try await pool.query("""
+        for row in try await connection.query("""
             SELECT unit_id, id, reported_at, symptom, status, resolution_code FROM (
                 SELECT r.*, row_number() OVER (PARTITION BY unit_id ORDER BY reported_at DESC) AS rank
                 FROM service_request r WHERE unit_id = ANY(\(unitIDs))) recent
@@ -135,7 +148,7 @@ public struct FieldWorkStore: Sendable {
                                                  "resolution_code": resolution.map(JSONValue.string) ?? .null])
         }
         var parts: [Int: [JSONValue]] = [:]
-        for row in try await pool.query("""
+        for row in try await connection.query("""
             SELECT u.id, p.id, p.part_number, p.description,
                 coalesce((SELECT i.quantity FROM stock_item i JOIN vehicle v ON v.id = i.vehicle_id
                           WHERE v.technician_id = \(technicianID) AND i.part_id = p.id), 0)

@@ -185,11 +185,25 @@ enum VisitBooking {
         },
         finish: { id, record, principal, connection in
             try await EventLog.append("visit", id: id, kind: "created", to: "planned",
-                                      data: ["technician_id": record["technician_id"] ?? .null, "planned_start": record["planned_start"] ?? .null],
+                                      data: ["technician_id": record["technician_id"] ?? .null, "planned_start": record["planned_start"] ?? .null,
+                                             "planned_minutes": record["planned_minutes"] ?? .null, "version": 1],
                                       by: principal, on: connection)
             guard let requestID = record["service_request_id"]?.integerValue else { return }
             try await RequestEffects.move(requestID, to: "scheduled", onlyFrom: ["dispatch_needed", "on_hold"],
                                           kind: "visit_booked", by: principal, on: connection)
+        },
+        updated: { before, after, principal, connection in
+            // Every change makes a version, and every version is logged with where the visit is booked (moved to
+            // another technician or time: rescheduled; notes or lock: edited), so that the event log alone tells
+            // where every visit was booked after each acknowledged change.
+            let old = try decodeObject(before.json), new = try decodeObject(after.json)
+            let placement = ["technician_id", "planned_start", "planned_minutes"]
+            var data = JSONObject()
+            for field in placement { data[field] = new[field] ?? .null }
+            data["version"] = .number(Double(after.version))
+            let kind = placement.contains(where: { old[$0] != new[$0] }) ? "rescheduled" : "edited"
+            try await EventLog.append("visit", id: after.id, kind: kind, from: new["status"]?.stringValue,
+                                      to: new["status"]?.stringValue, data: data, by: principal, on: connection)
         }
     )
 }

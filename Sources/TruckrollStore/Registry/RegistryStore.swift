@@ -226,7 +226,7 @@ public struct RegistryStore: Sendable {
         _ work: @escaping (PGConnection) async throws -> StoredRecord
     ) async throws -> CreateOutcome {
         try await translatingErrors(for: table) {
-            try await pool.withTransaction { connection in
+            try await pool.withTransaction(maxAttempts: Self.writeAttempts) { connection in
                 if let key {
                     let claimed = try await connection.execute("""
                         INSERT INTO idempotency_key (user_id, key, request_sha256, response_status, response_body)
@@ -256,6 +256,11 @@ public struct RegistryStore: Sendable {
         }
     }
 
+    /// Attempts of a create or an update. Two writes that would each break an exclusion constraint with the other's
+    /// uncommitted row (two dispatchers moving visits into each other's slot) wait for each other, and PostgreSQL
+    /// ends one with a deadlock; run again, it finds the other committed and is refused with a clear conflict.
+    static let writeAttempts = 3
+
     /// Changes a row with a merge patch, if it is still at `expectedVersion`.
     /// - Throws: ``RegistryError`` (`notFound`, `versionMismatch` with the current row, `invalid`, `duplicate`).
     public func update(
@@ -264,7 +269,7 @@ public struct RegistryStore: Sendable {
         let table = Self.table(resource)
         let scope = try Self.scope(of: principal, on: table, writing: true)
         return try await translatingErrors(for: table) {
-            try await pool.withTransaction { connection in
+            try await pool.withTransaction(maxAttempts: Self.writeAttempts) { connection in
                 let current = try await Self.lockForWrite(table, id: id, scope: scope, expectedVersion: expectedVersion, on: connection)
                 let currentObject = try decodeObject(current.json)
                 let merged: JSONObject
@@ -278,6 +283,7 @@ public struct RegistryStore: Sendable {
                 guard let updated = try await Self.read(table, id: id, scope: nil, on: connection) else {
                     throw RegistryError.notFound(resource: resource, id: id)
                 }
+                try await table.hooks.updated(current, updated, principal, connection)
                 return updated
             }
         }

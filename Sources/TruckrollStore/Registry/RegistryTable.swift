@@ -102,12 +102,14 @@ struct RegistryTable: Sendable {
 }
 
 
-/// What a create does besides inserting the row, inside the same transaction.
+/// What a create or an update does besides writing the row, inside the same transaction.
 struct CreateHooks: Sendable {
     /// Completes the record before it is stored (derived fields); throws a ``RegistryError`` to refuse it.
     var prepare: @Sendable (inout JSONObject, Principal, PGConnection) async throws -> Void = { _, _, _ in }
     /// Runs after the insert with the new id: events, effects on other rows.
     var finish: @Sendable (Int, JSONObject, Principal, PGConnection) async throws -> Void = { _, _, _, _ in }
+    /// Runs after an update (`PATCH`) with the row before and after, in the same transaction: events.
+    var updated: @Sendable (_ before: StoredRecord, _ after: StoredRecord, Principal, PGConnection) async throws -> Void = { _, _, _, _ in }
     /// Whether a caller whose write scope is `.own` owns the record it creates.
     var ownsNewRecord: @Sendable (Principal, JSONObject) -> Bool = { _, _ in false }
 }
