@@ -59,8 +59,8 @@ struct StringRemovalSearch {
         /// completion time, far more than a move changes it.
         static let downtime = Temperatures(initial: 0.3, final: 0.003)
         /// For the travel-only objective, where a served job costs about one leg: ten times hotter. At 10 s per
-        /// instance (seed 1, runs side by side) it lowered the mean Solomon distance gap from +1.94 % to +1.03 % on
-        /// the R1 class, and from +2.75 % to +1.74 % on all 56 instances.
+        /// instance (seed 1, under the same load) it lowered the mean Solomon distance gap from +1.94 % to +1.03 %
+        /// on the R1 class, and from +2.75 % to +1.74 % on all 56 instances.
         static let travel = Temperatures(initial: 1, final: 0.01)
     }
     let temperatures: Temperatures
