@@ -55,10 +55,13 @@ import TruckrollTestSupport
                 #expect(crowd.allSatisfy { $0.1 < .seconds(45) }, "\(crowd)")
 
                 // Endpoints that do not touch the table still answer, and the cancelled statements are gone from the server.
-                // (Three tries: the pool replaces the cancelled connections, which takes a while on a busy machine.)
+                // (A few tries: the pool replaces the cancelled connections, which takes a while on a busy machine.)
                 for path in ["/health", "/v1/me"] {
                     var reply = try await http.send("GET", path)
-                    for _ in 0..<2 where reply.status != 200 { reply = try await http.send("GET", path) }
+                    for _ in 0..<4 where reply.status != 200 {
+                        try await Task.sleep(for: .seconds(1))
+                        reply = try await http.send("GET", path)
+                    }
                     #expect(reply.status == 200, "\(path): \(reply.status) \(reply.text)")
                 }
                 let waiting = try await locker.query("""
