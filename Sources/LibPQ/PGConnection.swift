@@ -630,13 +630,16 @@ final class StatementCanceller: Sendable {
         state.withLock { $0.running = 0 }
     }
 
-    /// Cancels `statement` now, and again every ``repeatInterval`` while it still runs.
+    /// Cancels `statement` now, and again every ``repeatInterval`` while it still runs (from a thread of its own:
+    /// `PQcancel` blocks while it talks to the server, and must not hold up Swift's few cooperative threads).
     func cancel(_ statement: UInt64) {
         guard send(statement) else { return }
         Task.detached { [self] in
+            let thread = ConnectionThread()
+            defer { thread.stop() }
             while true {
                 try? await Task.sleep(for: Self.repeatInterval)
-                guard send(statement) else { return }
+                guard (try? await thread.run { self.send(statement) }) == true else { return }
             }
         }
     }
