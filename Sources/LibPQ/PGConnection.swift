@@ -584,15 +584,14 @@ private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<Uns
     }
 }
 
-/// Sends cancel requests for one connection's statements, from any thread, until the connection closes.
+/// Sends cancel requests for one connection's statements, from any thread.
 ///
-/// libpq's cancel handle may be used from any thread, but not after `PQfreeCancel`: the lock keeps a late cancel
-/// from using a freed handle, and from cancelling a statement other than the one it was meant for.
+/// libpq's cancel handle may be used from any thread and outlives the connection: it is freed with this object,
+/// which a cancel in progress keeps alive. A cancel is sent only while the statement it is meant for runs; the
+/// request itself travels outside the lock, so that a slow server does not hold up the connection's closing.
 final class StatementCanceller: Sendable {
-    // @unchecked: the handle is used only under the lock.
-    private struct State: @unchecked Sendable {
-        /// `PQgetCancel`'s handle; `nil` once closed.
-        var handle: OpaquePointer?
+    private struct State {
+        var isClosed = false
         /// The statement running now (0: none); numbers are never reused.
         var running: UInt64 = 0
         var lastStatement: UInt64 = 0
@@ -601,12 +600,17 @@ final class StatementCanceller: Sendable {
     /// How often a cancel is sent again while its statement still runs.
     static let repeatInterval = Duration.milliseconds(250)
 
-    private let state: Mutex<State>
-    /// Kept outside the lock, which a cancel holds while it talks to the server: the pool asks under its own lock.
+    /// `PQgetCancel`'s handle, freed on deinit; `PQcancel` on it is safe from any thread.
+    nonisolated(unsafe) private let handle: OpaquePointer?
+    private let state = Mutex(State())
     private let sent = Atomic<Bool>(false)
 
     init(handle: OpaquePointer?) {
-        state = Mutex(State(handle: handle))
+        self.handle = handle
+    }
+
+    deinit {
+        if let handle { PQfreeCancel(handle) }
     }
 
     /// Whether a cancel was ever sent on this connection.
@@ -626,33 +630,36 @@ final class StatementCanceller: Sendable {
         state.withLock { $0.running = 0 }
     }
 
-    /// Cancels `statement` now, and again every ``repeatInterval`` while it still runs.
+    /// Cancels `statement` now, and again every ``repeatInterval`` while it still runs (from a thread of its own:
+    /// `PQcancel` blocks while it talks to the server, and must not hold up Swift's few cooperative threads).
     func cancel(_ statement: UInt64) {
         guard send(statement) else { return }
         Task.detached { [self] in
+            let thread = ConnectionThread()
+            defer { thread.stop() }
             while true {
                 try? await Task.sleep(for: Self.repeatInterval)
-                guard send(statement) else { return }
+                guard (try? await thread.run { self.send(statement) }) == true else { return }
             }
         }
     }
 
     /// Sends one cancel request if `statement` is still running; returns whether it was.
     private func send(_ statement: UInt64) -> Bool {
-        state.withLock { state in
-            guard let handle = state.handle, state.running == statement else { return false }
+        let running = state.withLock { state in
+            guard !state.isClosed, state.running == statement else { return false }
+            // Before the request leaves: the pool must not lend the connection to anyone it could reach.
             sent.store(true, ordering: .releasing)
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(handle, &buffer, Int32(buffer.count))
             return true
         }
+        guard running, let handle else { return false }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(handle, &buffer, Int32(buffer.count))
+        return true
     }
 
-    /// Frees the cancel handle; later cancels do nothing.
+    /// The connection is closing: no more cancels.
     func close() {
-        state.withLock { state in
-            if let handle = state.handle { PQfreeCancel(handle) }
-            state.handle = nil
-        }
+        state.withLock { $0.isClosed = true }
     }
 }
