@@ -238,7 +238,8 @@ public struct RegistryController: Sendable {
 }
 
 /// Parses the body as a JSON object.
-/// - Throws: 413 above the context's limit, 400 when it is not JSON, 422 when it is JSON but not an object.
+/// - Throws: 413 above the context's limit, 400 when it is not JSON, 422 when it is JSON but not an object or when
+///   a string in it holds U+0000 (PostgreSQL stores no NUL in text or jsonb).
 func jsonObject(_ request: Request, context: some RequestContext) async throws -> JSONObject {
     var request = request
     let buffer = try await request.collectBody(upTo: context.maxUploadSize)
@@ -251,7 +252,32 @@ func jsonObject(_ request: Request, context: some RequestContext) async throws -
     guard case .object(let object) = value else {
         throw Problem.invalidRequest([.init(field: "body", message: "must be a JSON object, not \(value.typeName)")])
     }
+    if let field = firstFieldHoldingNUL(in: value, at: "") {
+        throw Problem.invalidRequest([.init(field: field, message: "must not contain the NUL character (U+0000)")])
+    }
     return object
+}
+
+/// The path (`caller.name`, `unit_ids[2]`) of the first string or member name holding U+0000, if any.
+func firstFieldHoldingNUL(in value: JSONValue, at path: String) -> String? {
+    switch value {
+    case .string(let text):
+        return text.unicodeScalars.contains("\u{0}") ? (path.isEmpty ? "body" : path) : nil
+    case .array(let items):
+        for (index, item) in items.enumerated() {
+            if let field = firstFieldHoldingNUL(in: item, at: "\(path)[\(index)]") { return field }
+        }
+        return nil
+    case .object(let members):
+        for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+            let memberPath = path.isEmpty ? name : "\(path).\(name)"
+            if name.unicodeScalars.contains("\u{0}") { return memberPath }
+            if let field = firstFieldHoldingNUL(in: member, at: memberPath) { return field }
+        }
+        return nil
+    default:
+        return nil
+    }
 }
 
 /// Runs a store call, turning its refusals into problems.

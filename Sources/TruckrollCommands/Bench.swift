@@ -8,7 +8,7 @@ import TruckrollServer
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: each prints its figures and their ratio to a reference run at the same time.",
-        subcommands: [DatabaseBench.self, DispatcherBench.self, ImportBench.self, PlanningBench.self, ReportBench.self, FaultBench.self, OptimizerBenchCommand.self]
+        subcommands: [DatabaseBench.self, DispatcherBench.self, ImportBench.self, LoadBench.self, PlanningBench.self, ReportBench.self, FaultBench.self, OptimizerBenchCommand.self]
     )
 }
 

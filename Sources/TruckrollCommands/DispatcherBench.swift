@@ -50,8 +50,7 @@ struct DispatcherBench: AsyncParsableCommand {
                 let pool = PGPool(configuration: scratch, options: .init(maxConnections: 10, leaseTimeout: .seconds(2)), logger: logger)
                 do {
                     let report = try await DispatcherSimulation.run(
-                        pool: pool, dispatchers: dispatchers, duration: .seconds(seconds), visits: visits, technicians: technicians,
-                        logger: logger
+                        pool: pool, dispatchers: dispatchers, duration: .seconds(seconds), visits: visits, technicians: technicians
                     )
                     report.print()
                     clean = report.isClean
@@ -102,7 +101,7 @@ enum DispatcherSimulation {
     /// Seeds tokens for the dispatchers, picks calls waiting for dispatch and technicians, serves the API on a
     /// loopback port, lets the dispatchers work for `duration`, then checks the outcome.
     static func run(
-        pool: PGPool, dispatchers: Int, duration: Duration, visits: Int, technicians: Int, logger: Logger
+        pool: PGPool, dispatchers: Int, duration: Duration, visits: Int, technicians: Int
     ) async throws -> Report {
         let requestIDs = try await pool.query(
             "SELECT id FROM service_request WHERE status = 'dispatch_needed' ORDER BY id LIMIT \(visits)"
@@ -119,7 +118,7 @@ enum DispatcherSimulation {
         let shared = Shared()
         let clock = ContinuousClock()
         let started = clock.now
-        try await HTTPBench.withApplication(pool: pool, logger: logger) { server in
+        try await HTTPBench.withApplication(pool: pool) { server in
             let deadline = clock.now + duration
             await withTaskGroup(of: Void.self) { group in
                 for (index, token) in tokens.enumerated() {

@@ -54,10 +54,11 @@ enum HTTPBench {
     }
 
     /// Runs the application (the same router as `truckroll serve`, no planning workers) on a free loopback port until
-    /// `body` returns.
+    /// `body` returns. Its log is left out (benchmarks count the answers themselves) but for critical messages.
     static func withApplication(
-        pool: PGPool, logger: Logger, _ body: @Sendable (URL) async throws -> Void
+        pool: PGPool, _ body: @Sendable (URL) async throws -> Void
     ) async throws {
+        let logger = makeLogger(level: .critical)
         let configuration = try TruckrollConfiguration(flags: ["http.port": "0"], environment: [:])
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = try buildApplication(

@@ -30,7 +30,7 @@ import TruckrollTestSupport
         try await HTTPBench.loadSample(.demo, into: pool)
 
         let report = try await DispatcherSimulation.run(
-            pool: pool, dispatchers: 4, duration: .seconds(5), visits: 40, technicians: 8, logger: TestDatabase.silentLogger
+            pool: pool, dispatchers: 4, duration: .seconds(5), visits: 40, technicians: 8
         )
         #expect(report.check.overlaps.isEmpty, "\(report.check.overlaps.prefix(3))")
         #expect(report.check.lostUpdates.isEmpty, "\(report.check.lostUpdates.prefix(3))")

@@ -33,6 +33,22 @@ import TruckrollTestSupport
         try await pool.query(query)[0].decode(Int.self, at: 0)
     }
 
+    /// Found by scripts/fuzz.sh: a NUL character in any string of a body reached PostgreSQL, which cannot store it,
+    /// and came back as a 500. It is now a 422 naming the field, before any SQL.
+    @Test func aNULCharacterInABodyIsRefusedNamingItsField() async throws {
+        try await withOperations { http, fixture, pool in
+            let support = http.with(token: fixture.tokens["support"])
+            let call = try await support.send("POST", "/v1/service-requests", json: [
+                "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Jams\u{0} on tray 2"])
+            #expect(call.status == 422 && call.fieldsAtFault == ["symptom"], "\(call.status) \(call.text.prefix(300))")
+            let nested = try await support.send("POST", "/v1/service-requests", json: [
+                "unit_id": fixture["unitA"], "channel": "phone", "call_type": "corrective", "symptom": "Jams",
+                "caller": ["name": "Ann\u{0}"]])
+            #expect(nested.status == 422 && nested.fieldsAtFault == ["caller.name"], "\(nested.status) \(nested.text.prefix(300))")
+            #expect(try await Self.count(pool, "SELECT count(*) FROM service_request WHERE symptom LIKE 'Jams%'") == 0)
+        }
+    }
+
     @Test func remoteResolutionPathAndIllegalMoves() async throws {
         try await withOperations { http, fixture, pool in
             let support = http.with(token: fixture.tokens["support"])
