@@ -54,12 +54,13 @@ enum HTTPBench {
     }
 
     /// Runs the application (the same router as `truckroll serve`, no planning workers) on a free loopback port until
-    /// `body` returns. Its log is left out (benchmarks count the answers themselves) but for critical messages.
+    /// `body` returns. Its log is left out (benchmarks count the answers themselves) but for critical messages. The
+    /// per-token rate limit is off: simulated dispatchers and technicians send far faster than people do.
     static func withApplication(
         pool: PGPool, _ body: @Sendable (URL) async throws -> Void
     ) async throws {
         let logger = makeLogger(level: .critical)
-        let configuration = try TruckrollConfiguration(flags: ["http.port": "0"], environment: [:])
+        let configuration = try TruckrollConfiguration(flags: ["http.port": "0", "rateLimit.perSecond": "0"], environment: [:])
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = try buildApplication(
             configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) }, logger: logger
