@@ -303,7 +303,7 @@ public final class PGPool: Sendable {
 }
 
 /// Runs `attempt` until it succeeds, retrying serialization failures (40001) and deadlocks (40P01) at most
-/// `maxAttempts` times in all, with a short growing pause between tries.
+/// `maxAttempts` times in all, with a short growing, jittered pause between tries.
 /// - Throws: The last error once the attempts are used up, or at once for any other error.
 public func retryingTransaction<Result>(
     maxAttempts: Int,
@@ -318,7 +318,8 @@ public func retryingTransaction<Result>(
             logger.debug("transaction retried", metadata: [
                 "db.sqlstate": "\(error.sqlState?.rawValue ?? "")", "db.attempt": "\(attemptNumber)",
             ])
-            try await Task.sleep(for: .milliseconds(5 * attemptNumber * attemptNumber))
+            // Growing, and jittered so that the transactions that deadlocked do not meet again in step.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 2...8) * attemptNumber * attemptNumber))
             attemptNumber += 1
         }
     }

@@ -59,24 +59,8 @@ enum HTTPBench {
     static func withApplication(
         pool: PGPool, _ body: @Sendable (URL) async throws -> Void
     ) async throws {
-        let logger = makeLogger(level: .critical)
         let configuration = try TruckrollConfiguration(flags: ["http.port": "0", "rateLimit.perSecond": "0"], environment: [:])
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let application = try buildApplication(
-            configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) }, logger: logger
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await application.runService() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw BenchFailure("the server did not start") }
-            do {
-                try await body(URL(string: "http://127.0.0.1:\(port)")!)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
+        try await withServedApplication(configuration: configuration, pool: pool, logger: makeLogger(level: .critical), body)
     }
 
     /// One HTTP exchange as a benchmark sees it: the status (0 when no answer came), headers and body.

@@ -104,6 +104,29 @@ public func buildApplication(
     )
 }
 
+/// Serves the application (the router of `serve`, without its background services) on the configured address until
+/// `body` returns, then stops it: for tests and benchmarks that drive the real API in-process.
+/// - Parameter body: Receives the base URL, once the server accepts connections.
+/// - Throws: What `body` threw, or why the server stopped before it listened.
+public func withServedApplication(
+    configuration: TruckrollConfiguration, pool: PGPool, logger: Logger, _ body: @Sendable (URL) async throws -> Void
+) async throws {
+    let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+    let application = try buildApplication(
+        configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) }, logger: logger
+    )
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { portContinuation.finish() }
+            try await application.runService()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { return try await group.waitForAll() }
+        defer { group.cancelAll() }
+        try await body(URL(string: "http://\(configuration.httpHost):\(port)")!)
+    }
+}
+
 /// The routes: health and the API description in the open, everything under `/v1` behind a token.
 /// - Parameters:
 ///   - pool: The database pool the routes use.

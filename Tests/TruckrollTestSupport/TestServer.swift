@@ -26,22 +26,11 @@ public enum TestServer {
         let configuration = try TruckrollConfiguration(flags: flags, environment: [:])
         let pool = PGPool(configuration: database, options: .init(maxConnections: maxConnections, leaseTimeout: configuration.leaseTimeout),
                           logger: logger)
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let application = try buildApplication(
-            configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) }, logger: logger
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await application.runService() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw TestSupportError("the server did not start") }
-            do {
-                try await body(URL(string: "http://127.0.0.1:\(port)")!, pool)
-            } catch {
-                group.cancelAll()
-                await pool.shutdown()
-                throw error
-            }
-            group.cancelAll()
+        do {
+            try await withServedApplication(configuration: configuration, pool: pool, logger: logger) { try await body($0, pool) }
+        } catch {
+            await pool.shutdown()
+            throw error
         }
         await pool.shutdown()
     }
