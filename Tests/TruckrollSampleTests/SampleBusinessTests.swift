@@ -18,17 +18,7 @@ import TruckrollTestSupport
 
     /// Runs `body` with a pool on a fresh migrated database.
     static func withPool<Result>(_ body: (PGPool) async throws -> Result) async throws -> Result {
-        try await TestDatabase.withDatabase { database in
-            let pool = PGPool(configuration: database, options: .init(maxConnections: 2), logger: TestDatabase.silentLogger)
-            do {
-                let result = try await body(pool)
-                await pool.shutdown()
-                return result
-            } catch {
-                await pool.shutdown()
-                throw error
-            }
-        }
+        try await TestDatabase.withDatabase { try await TestDatabase.withPool(on: $0, body) }
     }
 
     static func count(_ pool: PGPool, _ query: PGQuery) async throws -> Int {

@@ -14,15 +14,7 @@ import TruckrollTestSupport
 @Suite struct ConcurrencyTests {
     @Test func dispatchersBookingAndMovingTheSameVisitsLoseNothingAndNeverDoubleBook() async throws {
         try await TestDatabase.withDatabase { database in
-            let pool = PGPool(configuration: database, options: .init(maxConnections: 6, leaseTimeout: .seconds(10)),
-                              logger: TestDatabase.silentLogger)
-            do {
-                try await Self.exercise(pool)
-            } catch {
-                await pool.shutdown()
-                throw error
-            }
-            await pool.shutdown()
+            try await TestDatabase.withPool(on: database, options: .init(maxConnections: 6, leaseTimeout: .seconds(10)), Self.exercise)
         }
     }
 

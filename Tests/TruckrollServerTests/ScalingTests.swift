@@ -42,7 +42,7 @@ import Glibc
     private static func exercise(database: PGConnectionConfiguration, bouncer: PgBouncer, processes: Processes) async throws {
         try await namedStatementsBreakBehindPgBouncer(bouncer)
 
-        let token = try await PGPool.withPool(database) { pool in
+        let token = try await TestDatabase.withPool(on: database) { pool in
             _ = try await pool.query("UPDATE planning_policy SET replan_on_events = false")
             _ = try await AccessStore(pool: pool).addUser(["username": "ops", "role": "admin"])
             return try await AccessStore(pool: pool).createToken(forUsername: "ops", name: "scaling test", expiresAt: nil).1.value
@@ -358,20 +358,5 @@ private struct PgBouncer {
         }
         guard bound else { throw TestSupportError("no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-extension PGPool {
-    /// Runs `body` with a small pool on `database`, shut down afterwards.
-    static func withPool<Result: Sendable>(_ database: PGConnectionConfiguration, _ body: (PGPool) async throws -> Result) async throws -> Result {
-        let pool = PGPool(configuration: database, options: .init(maxConnections: 2), logger: TestDatabase.silentLogger)
-        do {
-            let result = try await body(pool)
-            await pool.shutdown()
-            return result
-        } catch {
-            await pool.shutdown()
-            throw error
-        }
     }
 }

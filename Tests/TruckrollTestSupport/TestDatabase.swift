@@ -37,6 +37,21 @@ public enum TestDatabase {
     /// A logger that discards everything, for code under test that wants one.
     public static let silentLogger = Logger(label: "truckroll.tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// Runs `body` with a pool on `database`, shut down afterwards whether `body` succeeds or throws.
+    public static func withPool<Result>(
+        on database: PGConnectionConfiguration, options: PGPool.Options = .init(maxConnections: 2), _ body: (PGPool) async throws -> Result
+    ) async throws -> Result {
+        let pool = PGPool(configuration: database, options: options, logger: silentLogger)
+        do {
+            let result = try await body(pool)
+            await pool.shutdown()
+            return result
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+
     /// Runs `body` with a new database, dropped afterwards.
     /// - Parameters:
     ///   - migrated: Start from the migrated template (`true`) or from an empty database.
