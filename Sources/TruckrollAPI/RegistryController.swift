@@ -168,9 +168,8 @@ public struct RegistryController: Sendable {
         guard let technicianID = principal.technicianID else {
             throw Problem.forbidden("/v1/me/visits is for technicians; others list /v1/visits?technician=…")
         }
-        let briefed = try await fieldWork.openVisits(technicianID: technicianID)
-        let body: JSONValue = ["items": .array(briefed.map(JSONValue.object)), "next_cursor": .null]
-        return jsonResponse(status: .ok, body: String(decoding: try JSONEncoder().encode(body), as: UTF8.self))
+        let items = try await fieldWork.openVisits(technicianID: technicianID)
+        return jsonResponse(status: .ok, body: "{\"items\":\(items),\"next_cursor\":null}")
     }
 
     func createToken(request: Request, context: Context) async throws -> Response {

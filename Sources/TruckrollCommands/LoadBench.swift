@@ -8,6 +8,7 @@ import NIOHTTP1
 import Synchronization
 import TruckrollSample
 import TruckrollServer
+import TruckrollStore
 
 /// `truckroll bench load`: a fixed-rate mixed workload against the API on loopback, and the technicians' main
 /// endpoint against `pgbench` running its SQL.
@@ -293,35 +294,19 @@ struct Workload: Sendable {
         }
     }
 
-    /// What `GET /v1/me/visits` runs, as a pgbench script: the token lookup of `AccessStore.authenticate` (the
-    /// technician from its answer), the open visits of `FieldWorkStore.openVisits`, and the units' last calls and
-    /// parts of `FieldWorkStore.briefing` (their unit ids from the same visits, in SQL rather than from the answer).
-    static let pgbenchScript = """
-        \\set n random(1, :technicians)
-        SELECT u.id AS user_id, u.username, u.role, u.technician_id AS technician, u.vendor_id, t.id AS token_id,
-            t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
-        FROM api_token t JOIN app_user u ON u.id = t.user_id
-        WHERE t.secret_sha256 = (SELECT secret_sha256 FROM bench_token WHERE n = :n) AND t.revoked_at IS NULL
-            AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT u.disabled \\gset
-        SELECT to_jsonb(v)::text FROM api_visits v
-        WHERE v.technician_id = :technician AND v.status IN ('planned', 'dispatched', 'en_route', 'on_site')
-        ORDER BY v.planned_start, v.id;
-        SELECT unit_id, id, reported_at, symptom, status, resolution_code FROM (
-            SELECT r.*, row_number() OVER (PARTITION BY unit_id ORDER BY reported_at DESC) AS rank
-            FROM service_request r WHERE unit_id = ANY(ARRAY(
-                SELECT r2.unit_id FROM visit v JOIN service_request r2 ON r2.id = v.service_request_id
-                WHERE v.technician_id = :technician AND v.status IN ('planned', 'dispatched', 'en_route', 'on_site')))) recent
-        WHERE rank <= 4 ORDER BY unit_id, reported_at DESC;
-        SELECT u.id, p.id, p.part_number, p.description,
-            coalesce((SELECT i.quantity FROM stock_item i JOIN vehicle v ON v.id = i.vehicle_id
-                      WHERE v.technician_id = :technician AND i.part_id = p.id), 0)
-        FROM unit u JOIN equipment_model_part l ON l.equipment_model_id = u.equipment_model_id JOIN part p ON p.id = l.part_id
-        WHERE u.id = ANY(ARRAY(
-            SELECT r2.unit_id FROM visit v JOIN service_request r2 ON r2.id = v.service_request_id
-            WHERE v.technician_id = :technician AND v.status IN ('planned', 'dispatched', 'en_route', 'on_site')))
-        ORDER BY u.id, p.part_number;
+    /// What `GET /v1/me/visits` runs, as a pgbench script: the statements of `AccessStore.authenticate` (for the
+    /// token of technician `:n`) and of `FieldWorkStore.openVisits` (for the technician it names), word for word.
+    static var pgbenchScript: String {
+        let authenticate = AccessStore.authenticationQuery(secretSHA256: Data()).sql
+            .replacingOccurrences(of: "$1", with: "(SELECT secret_sha256 FROM bench_token WHERE n = :n)")
+        let openVisits = FieldWorkStore.openVisitsQuery(technicianID: 0).sql.replacingOccurrences(of: "$1", with: ":technician_id")
+        return """
+            \\set n random(1, :technicians)
+            \(authenticate) \\gset
+            \(openVisits);
 
-        """
+            """
+    }
 
     /// Runs the endpoint's statements with pgbench (prepared, `clients` clients) on the scratch database.
     /// - Returns: Transactions per second.
