@@ -24,7 +24,7 @@ public struct FieldWorkStore: Sendable {
         let table = RegistryStore.table("visits")
         let scope = try RegistryStore.scope(of: principal, on: table, rights: table.resource.transitionAccess,
                                             refusal: "may not record parts on visits")
-        return try await pool.withTransaction { connection in
+        return try await pool.withTransaction(maxAttempts: RegistryStore.writeAttempts) { connection in
             let current = try await RegistryStore.lockForWrite(table, id: visitID, scope: scope, expectedVersion: expectedVersion, on: connection)
             var errors: [FieldError] = []
             for key in request.keys.sorted() where !["part_id", "quantity"].contains(key) {
@@ -106,7 +106,7 @@ public struct FieldWorkStore: Sendable {
             }
         }
         return try await RegistryStore(pool: pool).translatingErrors(for: RegistryStore.table("stock")) {
-            try await pool.withTransaction { connection in
+            try await pool.withTransaction(maxAttempts: RegistryStore.writeAttempts) { connection in
                 let (sourceID, left, destinationID, now) = try await StockMoves.move(
                     partID: partID, quantity: quantity, from: from, to: to, on: connection)
                 let data: JSONObject = ["part_id": .number(Double(partID)), "quantity": .number(Double(quantity)),
@@ -174,7 +174,7 @@ public struct FieldWorkStore: Sendable {
         // other retries and joins it.
         for attempt in 1...3 {
             do {
-                return try await pool.withTransaction { connection in
+                return try await pool.withTransaction(maxAttempts: RegistryStore.writeAttempts) { connection in
                     let inserted = try await connection.query("""
                         INSERT INTO device_alert (source, serial_number, alert_code, severity, occurred_at, outcome)
                         VALUES (\(source), \(serial), \(code), \(severity), \(occurredAt), 'recorded')

@@ -24,7 +24,7 @@ public struct TransitionStore: Sendable {
         let scope = try RegistryStore.scope(of: principal, on: table, rights: table.resource.transitionAccess,
                                             refusal: "may not change the status of \(resource)")
         return try await RegistryStore(pool: pool).translatingErrors(for: table) {
-            try await pool.withTransaction { connection in
+            try await pool.withTransaction(maxAttempts: RegistryStore.writeAttempts) { connection in
                 let current = try await RegistryStore.lockForWrite(table, id: id, scope: scope, expectedVersion: expectedVersion, on: connection)
                 let row = try decodeObject(current.json)
                 let from = row["status"]?.stringValue ?? ""

@@ -256,10 +256,11 @@ public struct RegistryStore: Sendable {
         }
     }
 
-    /// Attempts of a create or an update. Two writes that would each break an exclusion constraint with the other's
-    /// uncommitted row (two dispatchers moving visits into each other's slot) wait for each other, and PostgreSQL
-    /// ends one with a deadlock; run again, it finds the other committed and is refused with a clear conflict (with
-    /// many dispatchers on the same technicians, a retry can meet another cycle, hence several attempts).
+    /// Attempts of a write transaction (creates, updates, status transitions, part use, stock moves, alerts). Two
+    /// writes that would each break an exclusion constraint with the other's uncommitted row (two dispatchers moving
+    /// visits into each other's slot) wait for each other, and PostgreSQL ends one with a deadlock; run again, it
+    /// finds the other committed and is refused with a clear conflict (with many dispatchers on the same
+    /// technicians, a retry can meet another cycle, hence several attempts).
     static let writeAttempts = 6
 
     /// Changes a row with a merge patch, if it is still at `expectedVersion`.
