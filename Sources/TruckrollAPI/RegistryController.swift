@@ -244,7 +244,7 @@ func jsonObject(_ request: Request, context: some RequestContext) async throws -
     let buffer = try await request.collectBody(upTo: context.maxUploadSize)
     let value: JSONValue
     do {
-        value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+        value = try buffer.withUnsafeReadableBytes { try JSONValue(utf8: $0.assumingMemoryBound(to: UInt8.self)) }
     } catch {
         throw Problem.invalidRequest([.init(field: "body", message: "is not valid JSON")], status: .badRequest)
     }

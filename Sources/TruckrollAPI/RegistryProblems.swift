@@ -19,7 +19,7 @@ extension Problem {
                 detail: "it changed since you read it: it is now at version \(current.version); "
                     + "read it again, re-apply your change and send If-Match: \(current.etag)"
             )
-            self.current = try? JSONDecoder().decode(JSONValue.self, from: Data(current.json.utf8))
+            self.current = JSONValue(parsing: current.json)
             self.headerFields["ETag"] = current.etag
         case .duplicate(let fieldError):
             self = Problem(

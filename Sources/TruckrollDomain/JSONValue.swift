@@ -97,11 +97,3 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
 /// A JSON object: a record being created or updated, or read back.
 public typealias JSONObject = [String: JSONValue]
-
-extension JSONValue {
-    /// Parses JSON text; `nil` when it is not JSON.
-    public init?(parsing text: String) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
-        self = value
-    }
-}

@@ -276,7 +276,7 @@ public struct RegistryImporter: Sendable {
         let groups = Dictionary(grouping: rows) { row in table.columnFields.map(\.name).filter { row[$0] != nil } }
         for (columns, group) in groups.sorted(by: { $0.key.joined(separator: ",") < $1.key.joined(separator: ",") }) {
             let list = PGQuery.joined(columns.map { "\(identifier: $0)" }, separator: ", ")
-            let json = try RegistryStore.encoded(group)
+            let json = JSONValue.array(group.map(JSONValue.object)).jsonText
             try await connection.execute(
                 "INSERT INTO \(identifier: table.table) (" + list + ") SELECT " + list
                     + " FROM jsonb_populate_recordset(NULL::\(identifier: table.table), \(json)::jsonb)"

@@ -9,7 +9,7 @@ enum EventLog {
         _ entity: String, id: Int, kind: String, from: String? = nil, to: String? = nil, reason: String? = nil,
         data: JSONObject? = nil, by principal: Principal, on connection: PGConnection
     ) async throws {
-        let json = try data.map { try RegistryStore.encoded($0) }
+        let json = data.map(RegistryStore.encoded)
         try await connection.execute("""
             INSERT INTO event (actor_user_id, actor, entity, entity_id, kind, from_status, to_status, reason, data)
             VALUES (\(principal.userID == 0 ? nil : principal.userID), \(principal.username), \(entity), \(id), \(kind),

@@ -58,7 +58,7 @@ public struct TransitionStore: Sendable {
 
 /// Decodes a row's JSON text.
 func decodeObject(_ json: String) throws -> JSONObject {
-    guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
+    guard case .object(let object) = try JSONValue(json: json) else {
         throw PGError(kind: .decoding, message: "a row is not a JSON object")
     }
     return object

@@ -163,7 +163,7 @@ extension PlanRunStore {
                  "reason": .string(item.reason)]
             }),
         ]
-        let reportText = try RegistryStore.encoded(report)
+        let reportText = report.jsonText
         try await connection.execute("""
             UPDATE plan_run SET status = 'applied', applied_at = now(), applied_by_user_id = \(principal.userID == 0 ? nil : principal.userID),
                 apply_report = \(reportText)::jsonb

@@ -51,7 +51,7 @@ public struct PlanRunStore: Sendable {
             let repair = body["repair"] == .bool(true)
             let kind = whatIf != nil ? "what_if" : repair ? "repair" : "plan"
             let horizonStart = body["horizon_start"]?.stringValue.flatMap(Timestamp.parse)
-            let whatIfText = try whatIf.map { try RegistryStore.encoded($0) }
+            let whatIfText = whatIf.map(RegistryStore.encoded)
             let rows = try await connection.query("""
                 INSERT INTO plan_run (kind, requested_by_user_id, horizon_start, horizon_minutes, technician_ids, time_limit_seconds,
                     disruption_budget, frozen_minutes, what_if, seed)

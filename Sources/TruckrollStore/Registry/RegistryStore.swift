@@ -342,8 +342,9 @@ public struct RegistryStore: Sendable {
         (table.columnFields.map(\.name) + table.derivedColumns).filter { record[$0] != nil }
     }
 
-    static func encoded(_ record: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+    /// A record as compact JSON text.
+    static func encoded(_ record: JSONObject) -> String {
+        JSONValue.object(record).jsonText
     }
 
     static func insert(
@@ -351,7 +352,7 @@ public struct RegistryStore: Sendable {
     ) async throws -> Int {
         let columns = columns(of: record, in: table) + extraColumns.filter { record[$0] != nil }
         let list = PGQuery.joined(columns.map { "\(identifier: $0)" }, separator: ", ")
-        let json = try encoded(record)
+        let json = encoded(record)
         let query: PGQuery = columns.isEmpty
             ? "INSERT INTO \(identifier: table.table) DEFAULT VALUES RETURNING id"
             : "INSERT INTO \(identifier: table.table) (" + list + ") SELECT " + list
@@ -369,7 +370,7 @@ public struct RegistryStore: Sendable {
         let columns = columns(of: changed, in: table)
         if !columns.isEmpty {
             let list = PGQuery.joined(columns.map { "\(identifier: $0)" }, separator: ", ")
-            let json = try encoded(changed)
+            let json = encoded(changed)
             try await connection.execute(
                 "UPDATE \(identifier: table.table) SET (" + list + ") = (SELECT " + list
                     + " FROM jsonb_populate_record(NULL::\(identifier: table.table), \(json)::jsonb)) WHERE id = \(id)"
