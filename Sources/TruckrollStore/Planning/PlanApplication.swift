@@ -70,6 +70,8 @@ extension PlanRunStore {
             let (visitID, version, status, technician, locked) = try row.decode((Int, Int, String, Int, Bool).self)
             visits[visitID] = (version, status, technician, locked)
         }
+        // The schedules it books into and out of, after the rows, as a dispatcher's booking or move takes them.
+        try await VisitBooking.lockSchedules(of: changes.bookings.map(\.technicianId) + visits.values.map(\.technician), on: connection)
         // A visit that cannot move into or out of a kept day stays where it was booked, which may clash with its
         // technician's new bookings: keep every technician linked to a kept one by a move as booked too.
         var excluded = excluded

@@ -281,6 +281,7 @@ public struct RegistryStore: Sendable {
                 }
                 let changed = try Self.storable(patch.filter { table.resource.field($0.key)?.access != .readOnly }, for: table)
                 guard !changed.isEmpty else { return current }
+                try await table.hooks.beforeUpdate(currentObject, merged, connection)
                 try await Self.write(changed, merged: merged, to: table, id: id, on: connection)
                 guard let updated = try await Self.read(table, id: id, scope: nil, on: connection) else {
                     throw RegistryError.notFound(resource: resource, id: id)

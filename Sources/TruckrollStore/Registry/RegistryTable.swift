@@ -108,6 +108,8 @@ struct CreateHooks: Sendable {
     var prepare: @Sendable (inout JSONObject, Principal, PGConnection) async throws -> Void = { _, _, _ in }
     /// Runs after the insert with the new id: events, effects on other rows.
     var finish: @Sendable (Int, JSONObject, Principal, PGConnection) async throws -> Void = { _, _, _, _ in }
+    /// Runs before an update (`PATCH`) is written, with the row as stored and as it will be: locks it needs.
+    var beforeUpdate: @Sendable (_ current: JSONObject, _ merged: JSONObject, PGConnection) async throws -> Void = { _, _, _ in }
     /// Runs after an update (`PATCH`) with the row before and after, in the same transaction: events.
     var updated: @Sendable (_ before: StoredRecord, _ after: StoredRecord, Principal, PGConnection) async throws -> Void = { _, _, _, _ in }
     /// Whether a caller whose write scope is `.own` owns the record it creates.
