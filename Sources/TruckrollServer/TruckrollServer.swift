@@ -115,15 +115,23 @@ public func withServedApplication(
     let application = try buildApplication(
         configuration: configuration, pool: pool, onServerRunning: { portContinuation.yield($0) }, logger: logger
     )
+    // Stopped by a graceful shutdown rather than by cancellation, which the server would log as an error.
+    let services = ServiceGroup(configuration: .init(services: [application], logger: logger))
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             defer { portContinuation.finish() }
-            try await application.runService()
+            try await services.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { return try await group.waitForAll() }
-        defer { group.cancelAll() }
-        try await body(URL(string: "http://\(configuration.httpHost):\(port)")!)
+        do {
+            try await body(URL(string: "http://\(configuration.httpHost):\(port)")!)
+        } catch {
+            await services.triggerGracefulShutdown()
+            throw error
+        }
+        await services.triggerGracefulShutdown()
+        try await group.waitForAll()
     }
 }
 
