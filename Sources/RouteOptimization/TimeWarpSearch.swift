@@ -208,7 +208,8 @@ struct TimeWarpSearch {
         warpWeight = max(1, penalties / max(1, service))
     }
 
-    /// Runs from the feasible plan `start` while the overall progress lies in `phase`.
+    /// Runs from the feasible plan `start` while the overall progress lies in `phase`, or until every job that some
+    /// technician can do is served (at once when `start` serves them all).
     /// - Parameters:
     ///   - rankingPenalties: a feasible plan replaces the best one when it leaves out a smaller Σ of these, or as
     ///     much at a lower cost.
@@ -218,6 +219,7 @@ struct TimeWarpSearch {
     mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double>, firstIteration: Int, rankingPenalties: [Double],
                       temperatures: StringRemovalSearch.Temperatures) -> (best: SearchSolution, iterations: Int) {
         let compiled = context.compiled
+        guard start.unassigned.contains(where: { !compiled.eligibleRoutes[$0].isEmpty }) else { return (start, firstIteration) }
         let rankedPenalty = { (unassigned: [Int]) in unassigned.sorted().reduce(0) { $0 + rankingPenalties[$1] } }
         var best = start
         var bestRanked = rankedPenalty(start.unassigned)

@@ -60,6 +60,22 @@ struct TimeWarpSearchTests {
         #expect(infeasible > 10)
     }
 
+    @Test("it returns at once when every job is already served")
+    func nothingToServe() throws {
+        let compiled = CompiledProblem(Self.overSubscribed(seed: 3, jobs: 3))
+        let context = SearchContext(compiled: compiled, isFixed: [false, false, false], originalTechnician: [-1, -1, -1], disruptionBudget: .max)
+        var start = SearchSolution(compiled: compiled)
+        var scratch = InsertionScratch(routeCount: compiled.routeCount)
+        var rng = SplitMix64(seed: 3)
+        start.recreate([0, 1, 2], context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
+        try #require(start.unassigned.isEmpty)
+        var search = TimeWarpSearch(context: context, seed: 3)
+        let (best, iterations) = search.run(from: start, limits: RandomProblems.iterationLimit(1_000), phase: 0..<1, firstIteration: 7,
+                                            rankingPenalties: compiled.jobPenalty, temperatures: .downtime)
+        #expect(iterations == 7)
+        #expect(best.plan(compiled: compiled) == start.plan(compiled: compiled))
+    }
+
     @Test("on an over-subscribed day the plan it returns is feasible and serves at least as many jobs as its start", arguments: 1...4)
     func servesAtLeastAsMany(seed: UInt64) throws {
         let problem = Self.overSubscribed(seed: seed, jobs: 14)
