@@ -292,31 +292,9 @@ struct StringRemovalSearch {
     private mutating func removeString(around job: Int, route: Int, lengthLimit: Double, solution: inout SearchSolution, removed: inout [Int]) {
         let compiled = context.compiled
         let state = solution.routes[route]
-        let free = state.jobs.count - state.lockedPrefix
-        guard free > 0, let position = state.jobs.firstIndex(of: job), position >= state.lockedPrefix else { return }
-        let length = Int(rng.nextUnit() * min(Double(free), lengthLimit)) + 1
-        var preserved = 0
-        if length < free && rng.nextUnit() < 0.5 {
-            preserved = 1
-            while length + preserved < free && rng.nextUnit() < 0.5 { preserved += 1 }
-        }
-        let span = length + preserved
-        let lowest = max(state.lockedPrefix, position - span + 1)
-        let highest = min(position, state.jobs.count - span)
-        let first = lowest + rng.nextIndex(highest - lowest + 1)
-        let keepFrom = first + (preserved > 0 ? 1 + rng.nextIndex(max(1, length - 1)) : span)
-        var kept: [Int] = Array(state.jobs[..<first])
-        var taken: [Int] = []
-        for index in first..<(first + span) {
-            let candidate = state.jobs[index]
-            if (index >= keepFrom && index < keepFrom + preserved) || context.isFixed[candidate] {
-                kept.append(candidate)
-            } else {
-                taken.append(candidate)
-            }
-        }
-        kept.append(contentsOf: state.jobs[(first + span)...])
-        guard !taken.isEmpty, let rebuilt = compiled.buildRoute(route, jobs: kept, lockedPrefix: state.lockedPrefix) else { return }
+        guard let (kept, taken) = stringRemoval(from: state.jobs, lockedPrefix: state.lockedPrefix, around: job,
+                                                lengthLimit: lengthLimit, isFixed: context.isFixed, rng: &rng) else { return }
+        guard let rebuilt = compiled.buildRoute(route, jobs: kept, lockedPrefix: state.lockedPrefix) else { return }
         solution.replaceRoute(route, with: rebuilt)
         for job in taken {
             solution.routeOfJob[job] = -1
@@ -347,4 +325,38 @@ struct StringRemovalSearch {
         }
         return ordered
     }
+}
+
+/// The visits a string removal takes from a route (Christiaens & Vanden Berghe 2020, §5.1): a string of at most
+/// `lengthLimit` visits containing `job` or, with probability 1/2, a split string whose middle part is kept; pinned
+/// and frozen visits (`isFixed`) and the locked prefix always stay.
+/// - Returns: The visits kept, in route order, and those taken; `nil` when none can be taken.
+func stringRemoval(
+    from jobs: [Int], lockedPrefix: Int, around job: Int, lengthLimit: Double, isFixed: [Bool], rng: inout SplitMix64
+) -> (kept: [Int], taken: [Int])? {
+    let free = jobs.count - lockedPrefix
+    guard free > 0, let position = jobs.firstIndex(of: job), position >= lockedPrefix else { return nil }
+    let length = Int(rng.nextUnit() * min(Double(free), lengthLimit)) + 1
+    var preserved = 0
+    if length < free && rng.nextUnit() < 0.5 {
+        preserved = 1
+        while length + preserved < free && rng.nextUnit() < 0.5 { preserved += 1 }
+    }
+    let span = length + preserved
+    let lowest = max(lockedPrefix, position - span + 1)
+    let highest = min(position, jobs.count - span)
+    let first = lowest + rng.nextIndex(highest - lowest + 1)
+    let keepFrom = first + (preserved > 0 ? 1 + rng.nextIndex(max(1, length - 1)) : span)
+    var kept: [Int] = Array(jobs[..<first])
+    var taken: [Int] = []
+    for index in first..<(first + span) {
+        let candidate = jobs[index]
+        if (index >= keepFrom && index < keepFrom + preserved) || isFixed[candidate] {
+            kept.append(candidate)
+        } else {
+            taken.append(candidate)
+        }
+    }
+    kept.append(contentsOf: jobs[(first + span)...])
+    return taken.isEmpty ? nil : (kept, taken)
 }

@@ -344,31 +344,8 @@ struct TimeWarpSearch {
     private mutating func removeString(around job: Int, route: Int, lengthLimit: Double, solution: inout RelaxedSolution, removed: inout [Int]) {
         let compiled = context.compiled
         let state = solution.routes[route]
-        let free = state.jobs.count - state.lockedPrefix
-        guard free > 0, let position = state.jobs.firstIndex(of: job), position >= state.lockedPrefix else { return }
-        let length = Int(rng.nextUnit() * min(Double(free), lengthLimit)) + 1
-        var preserved = 0
-        if length < free && rng.nextUnit() < 0.5 {
-            preserved = 1
-            while length + preserved < free && rng.nextUnit() < 0.5 { preserved += 1 }
-        }
-        let span = length + preserved
-        let lowest = max(state.lockedPrefix, position - span + 1)
-        let highest = min(position, state.jobs.count - span)
-        let first = lowest + rng.nextIndex(highest - lowest + 1)
-        let keepFrom = first + (preserved > 0 ? 1 + rng.nextIndex(max(1, length - 1)) : span)
-        var kept: [Int] = Array(state.jobs[..<first])
-        var taken: [Int] = []
-        for index in first..<(first + span) {
-            let candidate = state.jobs[index]
-            if (index >= keepFrom && index < keepFrom + preserved) || context.isFixed[candidate] {
-                kept.append(candidate)
-            } else {
-                taken.append(candidate)
-            }
-        }
-        kept.append(contentsOf: state.jobs[(first + span)...])
-        guard !taken.isEmpty else { return }
+        guard let (kept, taken) = stringRemoval(from: state.jobs, lockedPrefix: state.lockedPrefix, around: job,
+                                                lengthLimit: lengthLimit, isFixed: context.isFixed, rng: &rng) else { return }
         solution.replaceRoute(route, with: compiled.relaxedRoute(route, jobs: kept, lockedPrefix: state.lockedPrefix))
         for job in taken {
             solution.routeOfJob[job] = -1
