@@ -1,4 +1,16 @@
 extension CompiledProblem {
+    /// When a visit ready at `ready` starts on a time-warp schedule (Nagata, Bräysy & Dullaert 2010): in the first
+    /// window still open, or, after the last window closed, at its closing time with the difference as time warp.
+    @inline(__always)
+    func timeWarpedStart(of job: Int, ready: Double) -> (start: Double, warp: Double) {
+        let latest = jobLastWindowLatest[job]
+        if ready > latest { return (latest, ready - latest) }
+        for window in windowOffset[job]..<windowOffset[job + 1] where ready <= windowLatest[window] {
+            return (max(ready, windowEarliest[window]), 0)
+        }
+        return (latest, 0)
+    }
+
     /// How far `jobs` on `route` are from feasible: the time warp of Nagata, Bräysy & Dullaert (2010), "A penalty-based
     /// edge assembly memetic algorithm for the vehicle routing problem with time windows", *Computers & Operations
     /// Research* 37(4):724-737, https://doi.org/10.1016/j.cor.2009.06.022 (a visit that would start after its last
@@ -14,16 +26,8 @@ extension CompiledProblem {
         for job in jobs {
             let pair = pair(job: job, route: route)
             guard pair >= 0 else { return .infinity }
-            let ready = max(time + travel.time(node, jobNode[job]), pairRelease[pair])
-            var start = jobLastWindowLatest[job]
-            if ready > start {
-                warp += ready - start
-            } else {
-                for window in windowOffset[job]..<windowOffset[job + 1] where ready <= windowLatest[window] {
-                    start = max(ready, windowEarliest[window])
-                    break
-                }
-            }
+            let (start, lateness) = timeWarpedStart(of: job, ready: max(time + travel.time(node, jobNode[job]), pairRelease[pair]))
+            warp += lateness
             if warp >= bound { return warp }
             time = start + pairService[pair]
             node = jobNode[job]

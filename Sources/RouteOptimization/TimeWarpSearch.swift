@@ -22,16 +22,8 @@ extension CompiledProblem {
     @inline(__always)
     private func relaxedServe(_ job: Int, pair: Int, time: inout Double, node: inout Int, cost: inout Double, warp: inout Double) {
         cost += legCost(node, jobNode[job])
-        let ready = max(time + travel.time(node, jobNode[job]), pairRelease[pair])
-        var start = jobLastWindowLatest[job]
-        if ready > start {
-            warp += ready - start
-        } else {
-            for window in windowOffset[job]..<windowOffset[job + 1] where ready <= windowLatest[window] {
-                start = max(ready, windowEarliest[window])
-                break
-            }
-        }
+        let (start, lateness) = timeWarpedStart(of: job, ready: max(time + travel.time(node, jobNode[job]), pairRelease[pair]))
+        warp += lateness
         time = start + pairService[pair]
         cost += visitCost(job: job, completion: time)
         node = jobNode[job]
