@@ -252,6 +252,9 @@ struct FaultBench: AsyncParsableCommand {
         if otherSummary.count == 0 || !otherSummary.statusCounts.keys.allSatisfy({ $0 == 200 }) || otherSummary.maxLatency >= deadline {
             failures.append("other endpoints failed or slowed past the deadline while the table was locked")
         }
+        if !otherInCrowdSummary.statusCounts.keys.allSatisfy({ $0 == 200 }) || otherInCrowdSummary.maxLatency >= deadline {
+            failures.append("other endpoints failed or slowed past the deadline while a crowd waited on the locked table")
+        }
         if !afterSummary.statusCounts.keys.allSatisfy({ $0 == 200 }) { failures.append("no 200 once the lock was gone") }
         return failures
     }

@@ -162,6 +162,7 @@ public func buildRouter(
     LoginController(access: access).addRoutes(to: router)
     let api = router.group("v1")
     if let rateLimit { api.add(middleware: RateLimitMiddleware(limit: rateLimit)) }
+    api.add(middleware: ResourceConcurrencyMiddleware(poolSize: pool.options.maxConnections))
     api.add(middleware: AuthenticationMiddleware(access: access))
     RegistryController(
         store: RegistryStore(pool: pool), access: access, transitions: TransitionStore(pool: pool),

@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Synchronization
 import Testing
 @testable import TruckrollAPI
 import TruckrollDomain
@@ -73,6 +74,77 @@ import TruckrollTestSupport
             let afterwards = try await http.send("GET", "/v1/customers")
             #expect(afterwards.status == 200, "the pool's connections work after the cancellations: \(afterwards.status) \(afterwards.text)")
         }
+    }
+
+    @Test func aCrowdOnOneStuckResourceLeavesConnectionsForTheOthers() async throws {
+        try await withServer(maxConnections: 4, settings: ["http.requestTimeoutMs": "4000"]) { http, _, database in
+            #expect(try await http.send("GET", "/v1/customers").status == 200)
+            try await PGConnection.withConnection(configuration: database) { locker in
+                try await locker.execute("BEGIN")
+                try await locker.execute("LOCK TABLE customer IN ACCESS EXCLUSIVE MODE")
+                // More requests than the pool holds ask for customers at once; without a bulkhead four of them would
+                // hold every connection and /v1/me would wait out the 2 s lease timeout and get a 503. (Five, not more:
+                // the test's URLSession opens at most six connections per host, and /v1/me needs one of them.)
+                let crowd = Task {
+                    try await withThrowingTaskGroup(of: Int.self, returning: [Int].self) { group in
+                        for _ in 0..<5 { group.addTask { try await http.send("GET", "/v1/customers").status } }
+                        return try await group.reduce(into: []) { $0.append($1) }
+                    }
+                }
+                /// Statements of this database waiting for a lock now (a fresh snapshot: inside a transaction,
+                /// `pg_stat_activity` would otherwise answer from its first reading).
+                @Sendable func waitingOnTheLock() async throws -> Int {
+                    try await locker.execute("SELECT pg_stat_clear_snapshot()")
+                    return try await locker.query("""
+                        SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+                        """)[0].decode(Int.self, at: 0)
+                }
+                let arrival = ContinuousClock.now
+                while try await waitingOnTheLock() < 3, ContinuousClock.now - arrival < .seconds(3) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await waitingOnTheLock() == 3, "three of the four connections serve the crowd, one stays free")
+                for _ in 0..<3 {
+                    let reply = try await http.send("GET", "/v1/me")
+                    #expect(reply.status == 200, "\(reply.status) \(reply.text)")
+                }
+                #expect(try await crowd.value.allSatisfy { $0 == 503 })
+                try await locker.execute("ROLLBACK")
+            }
+            #expect(try await http.send("GET", "/v1/customers").status == 200)
+        }
+    }
+
+    @Test func theLimiterLetsInAtMostItsLimitInArrivalOrderAndForgetsCancelledWaiters() async throws {
+        final class Probe: Sendable {
+            let released = Mutex(false), order = Mutex<[Int]>([])
+        }
+        let limiter = ConcurrencyLimiter(limit: 1), probe = Probe()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await limiter.withSlot { while !probe.released.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) } }
+            }
+            while limiter.inside < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            let cancelled = Task { try await limiter.withSlot { Issue.record("a cancelled waiter got in") } }
+            for index in 0..<3 {
+                try await Task.sleep(for: .milliseconds(50))
+                group.addTask {
+                    try await limiter.withSlot {
+                        #expect(limiter.inside == 1)
+                        probe.order.withLock { $0.append(index) }
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            #expect(limiter.inside == 1 && probe.order.withLock { $0.isEmpty }, "the waiters wait while the slot is held")
+            probe.released.withLock { $0 = true }
+            try await group.waitForAll()
+        }
+        #expect(probe.order.withLock { $0 } == [0, 1, 2])
+        #expect(limiter.inside == 0)
     }
 
     @Test func aTokenOverItsRateGets429WithRetryAfterAndOtherTokensDoNot() async throws {
