@@ -3,16 +3,11 @@ import Testing
 
 @Suite("Repair of time-warp plans")
 struct TimeWarpRepairTests {
-    /// A feasible plan of an over-subscribed day with one left-out job forced in where the time warp is least.
+    /// For each job the cheapest-insertion plan of an over-subscribed day leaves out, that plan with the job forced in
+    /// where the time warp is least (only the plans this makes infeasible).
     static func overFullPlans(seed: UInt64) -> (problem: RoutingProblem, context: SearchContext, plans: [RelaxedSolution]) {
-        let problem = TimeWarpSearchTests.overSubscribed(seed: seed, jobs: 14)
-        let compiled = CompiledProblem(problem)
-        let context = SearchContext(compiled: compiled, isFixed: [Bool](repeating: false, count: 14), originalTechnician: [Int](repeating: -1, count: 14),
-                                    disruptionBudget: .max)
-        var start = SearchSolution(compiled: compiled)
-        var scratch = InsertionScratch(routeCount: compiled.routeCount)
-        var rng = SplitMix64(seed: seed)
-        start.recreate(Array(0..<14), context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
+        let (problem, context, start) = TimeWarpSearchTests.overSubscribedStart(seed: seed)
+        let compiled = context.compiled
         let feasible = RelaxedSolution(start, compiled: compiled)
         let plans = start.unassigned.compactMap { job -> RelaxedSolution? in
             var forced: (route: Int, state: RelaxedRoute)?
