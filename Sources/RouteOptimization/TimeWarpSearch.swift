@@ -175,9 +175,10 @@ struct RelaxedSolution: Sendable {
 /// offspring (Vidal et al. 2013): the squeeze moves of Nagata & Bräysy (2009, §2.2, `SearchSolution.repairing`)
 /// lower its violation with the same jobs served, and a feasible result becomes the best plan (the search itself
 /// goes on from the unrepaired candidate). To bound the cost, only the candidate with the least violation at the
-/// least ranked penalty since the last weight update is tried. At 10 s on `fs_n50_k5` and `fs_n200_k20` (seeds
-/// 1-4) this served the reference's 47 and 196 jobs in every run, against 3 and 0 of 4 runs without it;
-/// continuing the search from the repaired plan instead served 46 on `fs_n50_k5` in all 4 runs.
+/// least ranked penalty since the last weight update is tried. At 10 s (seeds 1-4, several series side by side
+/// with the code before) `fs_n50_k5` served the reference's 47 jobs in 10 of 12 runs (6 of 8 before) and
+/// `fs_n200_k20` its 196 in 7 of 16 (4 of 12 before): within the noise of a shared machine. Continuing the search
+/// from the repaired plan instead served only 46 on `fs_n50_k5` in all 4 runs.
 struct TimeWarpSearch {
     let context: SearchContext
     var rng: SplitMix64
