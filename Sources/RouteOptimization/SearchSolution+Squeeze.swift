@@ -88,20 +88,61 @@ extension SearchSolution {
         squeeze.jobs[first.route] = sequence
         squeeze.infeasibility[first.route] = first.infeasibility
         squeeze.routeOfJob[job] = first.route
+        var squeezed = self
+        squeezed.cost -= compiled.jobPenalty[job]
+        squeezed.unassigned.removeAll { $0 == job }
+        guard squeezed.squeezeUntilFeasible(&squeeze, context: context, maximumSteps: maximumSteps, rng: &rng) else { return false }
+        self = squeezed
+        return true
+    }
+
+    /// The plan of `relaxed` (`TimeWarpSearch`) made feasible with the same jobs served, by the moves of the
+    /// squeeze: this is the repair of infeasible offspring in the hybrid genetic search of Vidal, Crainic, Gendreau &
+    /// Prins (2013, https://doi.org/10.1016/j.cor.2012.07.018), which searches again with a larger penalty on the
+    /// violation, done here by the steepest relocations and exchanges of Nagata & Bräysy (2009, §2.2) that lower
+    /// the total time warp and capacity excess.
+    /// - Returns: the feasible plan, or `nil` when no improving move is left, `maximumSteps` moves did not suffice,
+    ///   or a route has a break and is infeasible (its violation is infinite).
+    /// - Complexity: O(steps × n × (neighbour routes × n) × n) for routes of n visits.
+    static func repairing(_ relaxed: RelaxedSolution, context: SearchContext, maximumSteps: Int, rng: inout SplitMix64) -> SearchSolution? {
+        let compiled = context.compiled
+        var repaired = SearchSolution(compiled: compiled)
+        repaired.unassigned = relaxed.unassigned
+        repaired.cost = relaxed.unassigned.reduce(0) { $0 + compiled.jobPenalty[$1] }
+        var squeeze = SqueezeState()
+        for (route, state) in relaxed.routes.enumerated() where !state.jobs.isEmpty {
+            guard state.violation.isFinite else { return nil }
+            if state.violation == 0, let built = compiled.buildRoute(route, jobs: state.jobs, lockedPrefix: state.lockedPrefix) {
+                repaired.replaceRoute(route, with: built)
+                continue
+            }
+            repaired.routes[route].lockedPrefix = state.lockedPrefix
+            squeeze.jobs[route] = state.jobs
+            squeeze.infeasibility[route] = compiled.infeasibility(of: state.jobs, route: route)
+            for job in state.jobs {
+                repaired.routeOfJob[job] = route
+                squeeze.routeOfJob[job] = route
+            }
+        }
+        guard repaired.squeezeUntilFeasible(&squeeze, context: context, maximumSteps: maximumSteps, rng: &rng) else { return nil }
+        return repaired
+    }
+
+    /// Applies the best squeeze move of a random infeasible route of `squeeze` until every route is feasible, then
+    /// reschedules the changed routes into `self` (which must already count the served jobs as served).
+    /// - Returns: `false` when a route is still infeasible after `maximumSteps` moves or no move lowers its
+    ///   infeasibility; `self` may then be partly changed.
+    private mutating func squeezeUntilFeasible(_ squeeze: inout SqueezeState, context: SearchContext, maximumSteps: Int, rng: inout SplitMix64) -> Bool {
         var step = 0
         while let route = squeeze.infeasibility.filter({ $0.value > 0 }).keys.sorted().randomElement(using: &rng) {
             step += 1
             guard step <= maximumSteps, let move = bestSqueezeMove(from: route, squeeze: squeeze, context: context) else { return false }
-            apply(move, from: route, to: &squeeze, compiled: compiled)
+            apply(move, from: route, to: &squeeze, compiled: context.compiled)
         }
-        var squeezed = self
         for (route, jobs) in squeeze.jobs.sorted(by: { $0.key < $1.key }) {
-            guard let state = compiled.buildRoute(route, jobs: jobs, lockedPrefix: routes[route].lockedPrefix) else { return false }
-            squeezed.replaceRoute(route, with: state)
+            guard let state = context.compiled.buildRoute(route, jobs: jobs, lockedPrefix: routes[route].lockedPrefix) else { return false }
+            replaceRoute(route, with: state)
         }
-        squeezed.cost -= compiled.jobPenalty[job]
-        squeezed.unassigned.removeAll { $0 == job }
-        self = squeezed
         return true
     }
 

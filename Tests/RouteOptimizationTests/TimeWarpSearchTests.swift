@@ -18,6 +18,19 @@ struct TimeWarpSearchTests {
         return RoutingProblem(technicians: technicians, jobs: jobs, travel: .denseEuclidean(points), objective: .downtime)
     }
 
+    /// `overSubscribed(seed:jobs:)` with 14 jobs, its search context and the plan of cheapest insertion.
+    static func overSubscribedStart(seed: UInt64) -> (problem: RoutingProblem, context: SearchContext, start: SearchSolution) {
+        let problem = overSubscribed(seed: seed, jobs: 14)
+        let compiled = CompiledProblem(problem)
+        let context = SearchContext(compiled: compiled, isFixed: [Bool](repeating: false, count: 14), originalTechnician: [Int](repeating: -1, count: 14),
+                                    disruptionBudget: .max)
+        var start = SearchSolution(compiled: compiled)
+        var scratch = InsertionScratch(routeCount: compiled.routeCount)
+        var rng = SplitMix64(seed: seed)
+        start.recreate(Array(0..<14), context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
+        return (problem, context, start)
+    }
+
     @Test("a feasible route has no violation and costs what the exact schedule costs", arguments: 1...6)
     func feasibleRoutesAgree(seed: UInt64) {
         let compiled = CompiledProblem(Self.overSubscribed(seed: seed, jobs: 12))
@@ -78,14 +91,8 @@ struct TimeWarpSearchTests {
 
     @Test("on an over-subscribed day the plan it returns is feasible and serves at least as many jobs as its start", arguments: 1...4)
     func servesAtLeastAsMany(seed: UInt64) throws {
-        let problem = Self.overSubscribed(seed: seed, jobs: 14)
-        let compiled = CompiledProblem(problem)
-        let context = SearchContext(compiled: compiled, isFixed: [Bool](repeating: false, count: 14), originalTechnician: [Int](repeating: -1, count: 14),
-                                    disruptionBudget: .max)
-        var start = SearchSolution(compiled: compiled)
-        var scratch = InsertionScratch(routeCount: compiled.routeCount)
-        var rng = SplitMix64(seed: seed)
-        start.recreate(Array(0..<14), context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
+        let (problem, context, start) = Self.overSubscribedStart(seed: seed)
+        let compiled = context.compiled
         #expect(!start.unassigned.isEmpty)
         var search = TimeWarpSearch(context: context, seed: seed)
         let (best, iterations) = search.run(from: start, limits: RandomProblems.iterationLimit(2_000), phase: 0..<1, firstIteration: 0,
