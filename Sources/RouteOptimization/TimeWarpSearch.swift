@@ -175,10 +175,7 @@ struct RelaxedSolution: Sendable {
 /// offspring (Vidal et al. 2013): the squeeze moves of Nagata & Bräysy (2009, §2.2, `SearchSolution.repairing`)
 /// lower its violation with the same jobs served, and a feasible result becomes the best plan (the search itself
 /// goes on from the unrepaired candidate). To bound the cost, only the candidate with the least violation at the
-/// least ranked penalty since the last weight update is tried. At 10 s (seeds 1-4, several series side by side
-/// with the code before) `fs_n50_k5` served the reference's 47 jobs in 10 of 12 runs (6 of 8 before) and
-/// `fs_n200_k20` its 196 in 7 of 16 (4 of 12 before): within the noise of a shared machine. Continuing the search
-/// from the repaired plan instead served only 46 on `fs_n50_k5` in all 4 runs.
+/// least ranked penalty since the last weight update is tried. Measured effect: docs/optimizer.md (2.).
 struct TimeWarpSearch {
     let context: SearchContext
     var rng: SplitMix64
@@ -246,24 +243,21 @@ struct TimeWarpSearch {
             let (pending, seed) = ruin(&candidate)
             if pending.isEmpty { continue }
             recreate(&candidate, jobs: order(pending, seed: seed))
+            let ranked = rankedPenalty(candidate.unassigned)
+            var improvement: SearchSolution?
             if candidate.routes.allSatisfy({ $0.violation == 0 }) {
-                let ranked = rankedPenalty(candidate.unassigned)
-                if ranked < bestRanked || (ranked == bestRanked && candidate.cost < best.cost - 1e-9 * abs(best.cost)),
-                   let feasible = candidate.feasibleSolution(compiled: compiled) {
-                    best = feasible
-                    bestRanked = ranked
-                    if !candidate.unassigned.contains(where: { !compiled.eligibleRoutes[$0].isEmpty }) { break }
+                if ranked < bestRanked || (ranked == bestRanked && candidate.cost < best.cost - 1e-9 * abs(best.cost)) {
+                    improvement = candidate.feasibleSolution(compiled: compiled)
                 }
-            } else {
-                let ranked = rankedPenalty(candidate.unassigned)
-                if ranked < bestRanked && (ranked < repairRecord.ranked || (ranked == repairRecord.ranked && candidate.violation < repairRecord.violation)) {
-                    repairRecord = (ranked, candidate.violation)
-                    if let repaired = SearchSolution.repairing(candidate, context: context, maximumSteps: Self.repairSteps, rng: &rng) {
-                        best = repaired
-                        bestRanked = ranked
-                        if !repaired.unassigned.contains(where: { !compiled.eligibleRoutes[$0].isEmpty }) { break }
-                    }
-                }
+            } else if ranked < bestRanked
+                        && (ranked < repairRecord.ranked || (ranked == repairRecord.ranked && candidate.violation < repairRecord.violation)) {
+                repairRecord = (ranked, candidate.violation)
+                improvement = SearchSolution.repairing(candidate, context: context, maximumSteps: Self.repairSteps, rng: &rng)
+            }
+            if let improvement {
+                best = improvement
+                bestRanked = ranked
+                if !improvement.unassigned.contains(where: { !compiled.eligibleRoutes[$0].isEmpty }) { break }
             }
             let phaseProgress = max(0, (progress - phase.lowerBound) / (phase.upperBound - phase.lowerBound))
             let temperature = initialTemperature * power(finalTemperature / initialTemperature, phaseProgress)
