@@ -166,7 +166,6 @@ import TruckrollTestSupport
             let pool = PGPool(configuration: database, options: .init(maxConnections: 1), logger: TestDatabase.silentLogger)
             let backend = try await pool.withConnection { $0.backendPID }
             let clock = ContinuousClock()
-            let started = clock.now
             let task = Task { try await pool.query("SELECT pg_sleep(30) AS long_sleep") }
             // Cancel once the statement is running on the server, not before it was sent.
             try await PGConnection.withConnection(configuration: database) { observer in
@@ -178,11 +177,14 @@ import TruckrollTestSupport
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
+            // Counted from the cancel: the wait above can take seconds when the whole suite runs at once, and the sleep
+            // has at least 20 s left after it.
+            let cancelled = clock.now
             task.cancel()
             let result = await task.result
             let error = try #require(throws: PGError.self) { try result.get() }
             #expect(error.isQueryCanceled)
-            #expect(clock.now - started < .seconds(10))
+            #expect(clock.now - cancelled < .seconds(10))
             // A late cancel would hit the next statement on that backend: the pool answers on a new connection.
             #expect(try await pool.query("SELECT 1")[0].decode(Int.self, at: 0) == 1, "the pool answers again")
             #expect(try await pool.withConnection { $0.backendPID } != backend, "the cancelled connection is not reused")
