@@ -28,11 +28,16 @@ import TruckrollTestSupport
     /// Rows of the registry's tables, as text: what "nothing stored changed" compares. Tokens are left out: they
     /// change as they are used (`last_used_at`).
     static func snapshot(_ pool: PGPool) async throws -> [String] {
+        try await rows(of: ["customer", "department", "site", "part", "equipment_model", "unit", "meter_reading", "vendor",
+                            "vendor_contract", "service_contract", "technician", "depot", "vehicle", "stock_item", "app_user",
+                            "service_contract_unit", "vendor_contract_unit", "vendor_contract_equipment_model", "idempotency_key",
+                            "service_request", "visit", "visit_part", "rma", "device_alert", "event"], in: pool)
+    }
+
+    /// Every row of `tables`, as JSON text, in order.
+    static func rows(of tables: [String], in pool: PGPool) async throws -> [String] {
         var rows: [String] = []
-        for table in ["customer", "department", "site", "part", "equipment_model", "unit", "meter_reading", "vendor",
-                      "vendor_contract", "service_contract", "technician", "depot", "vehicle", "stock_item", "app_user",
-                      "service_contract_unit", "vendor_contract_unit", "vendor_contract_equipment_model", "idempotency_key",
-                      "service_request", "visit", "visit_part", "rma", "device_alert", "event"] {
+        for table in tables {
             rows += try await pool.query("SELECT to_jsonb(t)::text FROM \(identifier: table) t ORDER BY 1").map { try $0.decode(String.self, at: 0) }
         }
         return rows
@@ -251,11 +256,7 @@ import TruckrollTestSupport
                 SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
                 """).map { try $0.decode(String.self, at: 0) }
             #expect(tables.contains("api_token") && tables.contains("app_user") && tables.count >= 30)
-            var rows: [String] = []
-            for table in tables {
-                rows += try await pool.query("SELECT to_jsonb(t)::text FROM \(identifier: table) t").map { try $0.decode(String.self, at: 0) }
-            }
-            let stored = rows.joined(separator: "\n")
+            let stored = try await Self.rows(of: tables, in: pool).joined(separator: "\n")
             for value in secrets {
                 #expect(!logs.contains(value), "a secret reached the logs")
                 #expect(!stored.contains(value), "a secret is stored in plain text")

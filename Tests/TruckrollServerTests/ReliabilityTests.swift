@@ -24,6 +24,15 @@ import TruckrollTestSupport
         }
     }
 
+    /// Statements of this database waiting for a lock now, from a fresh snapshot: inside a transaction,
+    /// `pg_stat_activity` would otherwise answer from its first reading.
+    private static func statementsWaitingOnALock(seenFrom connection: PGConnection) async throws -> Int {
+        try await connection.execute("SELECT pg_stat_clear_snapshot()")
+        return try await connection.query("""
+            SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+            """)[0].decode(Int.self, at: 0)
+    }
+
     @Test func aLockedTableFailsFastWithA503WhileOtherEndpointsAnswerAndTheStatementIsCancelled() async throws {
         try await withServer(maxConnections: 3, settings: ["http.requestTimeoutMs": "3000"]) { http, _, database in
             #expect(try await http.send("GET", "/v1/customers").status == 200)
@@ -65,9 +74,7 @@ import TruckrollTestSupport
                     }
                     #expect(reply.status == 200, "\(path): \(reply.status) \(reply.text)")
                 }
-                let waiting = try await locker.query("""
-                    SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
-                    """)[0].decode(Int.self, at: 0)
+                let waiting = try await Self.statementsWaitingOnALock(seenFrom: locker)
                 #expect(waiting == 0, "statements still wait for the lock after their requests ended")
                 try await locker.execute("ROLLBACK")
             }
@@ -91,20 +98,12 @@ import TruckrollTestSupport
                         return try await group.reduce(into: []) { $0.append($1) }
                     }
                 }
-                /// Statements of this database waiting for a lock now (a fresh snapshot: inside a transaction,
-                /// `pg_stat_activity` would otherwise answer from its first reading).
-                @Sendable func waitingOnTheLock() async throws -> Int {
-                    try await locker.execute("SELECT pg_stat_clear_snapshot()")
-                    return try await locker.query("""
-                        SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
-                        """)[0].decode(Int.self, at: 0)
-                }
                 let arrival = ContinuousClock.now
-                while try await waitingOnTheLock() < 3, ContinuousClock.now - arrival < .seconds(3) {
+                while try await Self.statementsWaitingOnALock(seenFrom: locker) < 3, ContinuousClock.now - arrival < .seconds(3) {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 try await Task.sleep(for: .milliseconds(200))
-                #expect(try await waitingOnTheLock() == 3, "three of the four connections serve the crowd, one stays free")
+                #expect(try await Self.statementsWaitingOnALock(seenFrom: locker) == 3, "three of the four connections serve the crowd, one stays free")
                 for _ in 0..<3 {
                     let reply = try await http.send("GET", "/v1/me")
                     #expect(reply.status == 200, "\(reply.status) \(reply.text)")
