@@ -141,7 +141,12 @@ import TruckrollTestSupport
 
     @Test func realSerializationConflictIsRetriedToSuccess() async throws {
         try await TestDatabase.withDatabase { database in
-            let pool = PGPool(configuration: database, options: .init(maxConnections: 4), logger: TestDatabase.silentLogger)
+            // A connection for every writer, and a long lease timeout: the conflicts under test are the database's, and
+            // under the whole suite on two cores a writer waiting for a connection was once given up on after 2 s.
+            let pool = PGPool(
+                configuration: database, options: .init(maxConnections: 8, leaseTimeout: .seconds(60)),
+                logger: TestDatabase.silentLogger
+            )
             try await pool.query("CREATE TABLE counter (id int PRIMARY KEY, value int NOT NULL)")
             try await pool.query("INSERT INTO counter VALUES (1, 0)")
             try await withThrowingTaskGroup(of: Void.self) { group in
