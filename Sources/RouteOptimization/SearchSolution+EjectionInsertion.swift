@@ -9,10 +9,14 @@ struct EjectionChoice {
 }
 
 extension CompiledProblem {
-    /// Whether `route` can serve `jobs`, which are the visits of `state` with one inserted at `insertion`, without
-    /// the visits at `skipped` (ascending). The first `first` visits are unchanged, so their schedule is reused.
+    /// Where `route` first fails to serve `jobs`, which are the visits of `state` with one inserted at `insertion`,
+    /// without the visits at `skipped` (ascending). The first `first` visits are unchanged, so their schedule is
+    /// reused.
+    /// - Returns: `nil` when the route is feasible (capacity aside); else the index in `jobs` of the first visit
+    ///   that cannot be served, or `jobs.count` when the shift end or the break is missed after the last one.
+    ///   Visits after a failing one cannot change whether it fails.
     /// - Complexity: O(n) for n visits, less when a visit ends at its old time with the same break state.
-    func isFeasible(_ jobs: [Int], insertedAt insertion: Int, skipping skipped: [Int], unchangedPrefix first: Int, state: RouteState, route: Int) -> Bool {
+    func firstFailure(_ jobs: [Int], insertedAt insertion: Int, skipping skipped: [Int], unchangedPrefix first: Int, state: RouteState, route: Int) -> Int? {
         var cursor: ScheduleCursor
         if first == 0 {
             cursor = startCursor(route: route)
@@ -27,14 +31,69 @@ extension CompiledProblem {
                 continue
             }
             let job = jobs[index]
-            guard serve(job, pair: pair(job: job, route: route), route: route, cursor: &cursor) != nil else { return false }
+            guard serve(job, pair: pair(job: job, route: route), route: route, cursor: &cursor) != nil else { return index }
             // Past every change, visit `index` of `jobs` is visit `index - 1` of the route: once it ends as before,
             // the rest of the route is as before, hence feasible.
             if index > lastChange && cursor.time == state.completion[index - 1] && cursor.breakPending == state.breakPendingAfter[index - 1] {
-                return true
+                return nil
             }
         }
-        return returnTime(route: route, cursor: cursor) != nil
+        return returnTime(route: route, cursor: cursor) == nil ? jobs.count : nil
+    }
+}
+
+/// The depth-first search of one route's ejections in `SearchSolution.insertByEjection`: sets of visits in
+/// ascending order, as the lexicographic search of Nagata & Bräysy (2009, §2.3), pruned by the best absence sum
+/// found so far and by the first visit that still fails (ejecting a later visit cannot make it feasible).
+private struct RouteEjectionSearch {
+    let compiled: CompiledProblem
+    let state: RouteState
+    let route: Int
+    /// The route's visits with the job inserted at `position`.
+    let sequence: [Int]
+    let position: Int
+    /// Indices in `sequence` that may be ejected, ascending.
+    let ejectable: [Int]
+    let absences: [Int]
+    let maximumEjected: Int
+    /// The least absence sum found so far, in this route or an earlier one.
+    var bound: Int
+    /// The ejected indices of the best choice found in this route.
+    var found: [Int]?
+    private var ejected: [Int] = []
+
+    init(compiled: CompiledProblem, state: RouteState, route: Int, sequence: [Int], position: Int, ejectable: [Int], absences: [Int], maximumEjected: Int, bound: Int) {
+        self.compiled = compiled
+        self.state = state
+        self.route = route
+        self.sequence = sequence
+        self.position = position
+        self.ejectable = ejectable
+        self.absences = absences
+        self.maximumEjected = maximumEjected
+        self.bound = bound
+    }
+
+    /// Tries ejecting, besides those ejected so far, the ejectable visits from `rank` on up to the visit at index
+    /// `failure`, each with the least absence sum it leads to.
+    mutating func extend(fromRank rank: Int, through failure: Int, absenceSum: Int, demandExcess: Double) {
+        guard ejected.count < maximumEjected else { return }
+        for next in rank..<ejectable.count {
+            let index = ejectable[next]
+            if index > failure || bound == 0 { return }
+            let sum = absenceSum + absences[sequence[index]]
+            if sum >= bound { continue }
+            ejected.append(index)
+            let excess = demandExcess - compiled.jobDemand[sequence[index]]
+            let failing = compiled.firstFailure(sequence, insertedAt: position, skipping: ejected, unchangedPrefix: min(ejected[0], position), state: state, route: route)
+            if failing == nil && excess <= 0 {
+                bound = sum
+                found = ejected
+            } else {
+                extend(fromRank: next + 1, through: failing ?? sequence.count, absenceSum: sum, demandExcess: excess)
+            }
+            ejected.removeLast()
+        }
     }
 }
 
@@ -44,13 +103,14 @@ extension SearchSolution {
     /// https://doi.org/10.1016/j.orl.2009.04.006, §2.3): among every position of every route that can take `job`
     /// once up to `maximumEjected` other visits leave it, the one whose ejected visits have the least sum of
     /// absence counters (how often each was left out so far), so that visits rarely left out stay in; ties go
-    /// to the first found, routes being tried in random order. Pinned, frozen and locked visits are never ejected.
+    /// to the first found, routes being tried in random order. A position that needs no ejection wins at once. Pinned, frozen and locked visits are never ejected.
     /// - Parameters:
     ///   - absences: absence counter of every job.
     ///   - allowEmptyRoutes: whether an empty route may take the job (it needs no ejection then).
     /// - Returns: the ejected jobs (now unassigned, their penalties counted), or `nil` when nothing changed.
-    /// - Complexity: O(R × n^(e+2)) for R candidate routes of n visits and e = `maximumEjected`, much less once a
-    ///   choice with a small absence sum prunes the rest.
+    /// - Complexity: O(R × n^(e+2)) for R candidate routes of n visits and e = `maximumEjected`, much less since
+    ///   no set is extended past the first visit that still fails and a choice with a small absence sum prunes the
+    ///   rest.
     mutating func insertByEjection(_ job: Int, context: SearchContext, absences: [Int], maximumEjected: Int, allowEmptyRoutes: Bool, rng: inout SplitMix64) -> [Int]? {
         let compiled = context.compiled
         var candidates = compiled.eligibleRoutes[job].filter { allowEmptyRoutes || !routes[$0].jobs.isEmpty }
@@ -64,28 +124,19 @@ extension SearchSolution {
                 sequence.removeAll(keepingCapacity: true)
                 sequence.append(contentsOf: state.jobs)
                 sequence.insert(job, at: position)
-                if demandExcess <= 0 && compiled.isFeasible(sequence, insertedAt: position, skipping: [], unchangedPrefix: position, state: state, route: route) {
+                let failure = compiled.firstFailure(sequence, insertedAt: position, skipping: [], unchangedPrefix: position, state: state, route: route)
+                if failure == nil && demandExcess <= 0 {
                     best = EjectionChoice(route: route, position: position, ejected: [], absenceSum: 0)
                     break search
                 }
-                let ejectable = (state.lockedPrefix..<sequence.count).filter { $0 != position && !context.isFixed[sequence[$0]] }
-                for (rank, first) in ejectable.enumerated() {
-                    let firstAbsence = absences[sequence[first]]
-                    if firstAbsence >= (best?.absenceSum ?? .max) { continue }
-                    let firstDemand = compiled.jobDemand[sequence[first]]
-                    if demandExcess - firstDemand <= 0 && compiled.isFeasible(sequence, insertedAt: position, skipping: [first], unchangedPrefix: min(first, position), state: state, route: route) {
-                        best = EjectionChoice(route: route, position: position, ejected: [first], absenceSum: firstAbsence)
-                        if firstAbsence == 0 { break search }
-                        continue
-                    }
-                    guard maximumEjected >= 2 else { continue }
-                    for second in ejectable[(rank + 1)...] {
-                        let absenceSum = firstAbsence + absences[sequence[second]]
-                        if absenceSum >= (best?.absenceSum ?? .max) || demandExcess - firstDemand - compiled.jobDemand[sequence[second]] > 0 { continue }
-                        if compiled.isFeasible(sequence, insertedAt: position, skipping: [first, second], unchangedPrefix: min(first, position), state: state, route: route) {
-                            best = EjectionChoice(route: route, position: position, ejected: [first, second], absenceSum: absenceSum)
-                        }
-                    }
+                var ejections = RouteEjectionSearch(
+                    compiled: compiled, state: state, route: route, sequence: sequence, position: position,
+                    ejectable: (state.lockedPrefix..<sequence.count).filter { $0 != position && !context.isFixed[sequence[$0]] },
+                    absences: absences, maximumEjected: maximumEjected, bound: best?.absenceSum ?? .max
+                )
+                ejections.extend(fromRank: 0, through: failure ?? sequence.count, absenceSum: 0, demandExcess: demandExcess)
+                if let found = ejections.found {
+                    best = EjectionChoice(route: route, position: position, ejected: found, absenceSum: ejections.bound)
                 }
             }
         }
