@@ -84,7 +84,9 @@ import TruckrollTestSupport
     }
 
     @Test func aCrowdOnOneStuckResourceLeavesConnectionsForTheOthers() async throws {
-        try await withServer(maxConnections: 4, settings: ["http.requestTimeoutMs": "4000"]) { http, _, database in
+        // A deadline long enough that the crowd still waits when the whole suite loads both cores: CI once saw fewer
+        // than three of them on the lock after 3 s, with a 4 s deadline.
+        try await withServer(maxConnections: 4, settings: ["http.requestTimeoutMs": "12000"]) { http, _, database in
             #expect(try await http.send("GET", "/v1/customers").status == 200)
             try await PGConnection.withConnection(configuration: database) { locker in
                 try await locker.execute("BEGIN")
@@ -99,7 +101,7 @@ import TruckrollTestSupport
                     }
                 }
                 let arrival = ContinuousClock.now
-                while try await Self.statementsWaitingOnALock(seenFrom: locker) < 3, ContinuousClock.now - arrival < .seconds(3) {
+                while try await Self.statementsWaitingOnALock(seenFrom: locker) < 3, ContinuousClock.now - arrival < .seconds(8) {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 try await Task.sleep(for: .milliseconds(200))
