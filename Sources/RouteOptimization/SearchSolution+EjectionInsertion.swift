@@ -60,6 +60,7 @@ private struct RouteEjectionSearch {
     var bound: Int
     /// The ejected indices of the best choice found in this route.
     var found: [Int]?
+    /// The indices ejected on the way to the set being tried.
     private var ejected: [Int] = []
 
     init(compiled: CompiledProblem, state: RouteState, route: Int, sequence: [Int], position: Int, ejectable: [Int], absences: [Int], maximumEjected: Int, bound: Int) {
@@ -103,7 +104,8 @@ extension SearchSolution {
     /// https://doi.org/10.1016/j.orl.2009.04.006, §2.3): among every position of every route that can take `job`
     /// once up to `maximumEjected` other visits leave it, the one whose ejected visits have the least sum of
     /// absence counters (how often each was left out so far), so that visits rarely left out stay in; ties go
-    /// to the first found, routes being tried in random order. A position that needs no ejection wins at once. Pinned, frozen and locked visits are never ejected.
+    /// to the first found, routes being tried in random order. A position that needs no ejection wins at once.
+    /// Pinned, frozen and locked visits are never ejected.
     /// - Parameters:
     ///   - absences: absence counter of every job.
     ///   - allowEmptyRoutes: whether an empty route may take the job (it needs no ejection then).

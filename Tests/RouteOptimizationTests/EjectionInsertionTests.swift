@@ -24,6 +24,7 @@ struct EjectionInsertionTests {
         return least
     }
 
+    /// Every subset of `items` with at most `largest` elements, each in the order of `items`.
     static func subsets(of items: [Int], largest: Int) -> [[Int]] {
         var result: [[Int]] = [[]]
         for item in items {
