@@ -74,6 +74,13 @@ extension SearchSolution {
         var first: (route: Int, position: Int, infeasibility: Double)?
         for route in compiled.eligibleRoutes[job] where allowEmptyRoutes || !routes[route].jobs.isEmpty {
             let state = routes[route]
+            if let segments = RouteSegments(jobs: state.jobs, route: route, compiled: compiled), let visit = segments.visit(job, compiled: compiled) {
+                for position in state.lockedPrefix...state.jobs.count {
+                    let infeasibility = segments.inserting(visit, at: position, compiled: compiled)
+                    if infeasibility < (first?.infeasibility ?? .infinity) { first = (route, position, infeasibility) }
+                }
+                continue
+            }
             for position in state.lockedPrefix...state.jobs.count {
                 sequence.removeAll(keepingCapacity: true)
                 sequence.append(contentsOf: state.jobs)
@@ -146,30 +153,48 @@ extension SearchSolution {
         return true
     }
 
-    /// The relocation or exchange of a movable visit of `route` that lowers the total infeasibility most.
+    /// The relocation or exchange of a movable visit of `route` that lowers the total infeasibility most. Routes
+    /// whose visits all have time-warp segments (`RouteSegments`) price each move in O(1); others visit by visit.
     /// - Returns: the move, or `nil` when none lowers it.
-    /// - Complexity: O(n × (neighbour routes × n) × n) for routes of n visits.
+    /// - Complexity: O(n × neighbour routes × n) for routes of n visits with segments, O(n) times more otherwise.
     private func bestSqueezeMove(from route: Int, squeeze: SqueezeState, context: SearchContext) -> SqueezeMove? {
         let compiled = context.compiled
         let jobsOf = { (route: Int) in squeeze.jobs[route] ?? routes[route].jobs }
         let infeasibilityOf = { (route: Int) in squeeze.infeasibility[route] ?? 0 }
         let own = jobsOf(route)
         let ownInfeasibility = infeasibilityOf(route)
+        let ownSegments = RouteSegments(jobs: own, route: route, compiled: compiled)
+        var segmentsOf: [Int: RouteSegments?] = [:]
         var best: SqueezeMove?
-        // Scratch buffers, refilled in place so that evaluating a move allocates nothing.
-        var sequence: [Int] = [], without: [Int] = [], ownSwapped: [Int] = [], targets: [Int] = []
+        let record = { (best: inout SqueezeMove?, move: SqueezeMove) in
+            if move.delta < (best?.delta ?? -1e-9) { best = move }
+        }
+        // Scratch buffers, refilled in place so that pricing a move visit by visit allocates nothing.
+        var sequence: [Int] = [], without: [Int] = [], targets: [Int] = []
+        /// `infeasibility(of:route:bound:)` of `base` changed by `edit`, built in `buffer`.
+        func pricedEdit(of base: [Int], route: Int, bound: Double, buffer: inout [Int], _ edit: (inout [Int]) -> Void) -> Double {
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: base)
+            edit(&buffer)
+            return compiled.infeasibility(of: buffer, route: route, bound: bound)
+        }
         for (index, job) in own.enumerated() where index >= routes[route].lockedPrefix && !context.isFixed[job] {
-            without.removeAll(keepingCapacity: true)
-            without.append(contentsOf: own)
-            without.remove(at: index)
-            let withoutInfeasibility = compiled.infeasibility(of: without, route: route)
-            for position in routes[route].lockedPrefix...without.count where position != index {
-                sequence.removeAll(keepingCapacity: true)
-                sequence.append(contentsOf: without)
-                sequence.insert(job, at: position)
-                let limit = (best?.delta ?? -1e-9) + ownInfeasibility
-                let delta = compiled.infeasibility(of: sequence, route: route, bound: limit) - ownInfeasibility
-                if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: route, position: position, swap: false) }
+            let withoutInfeasibility: Double
+            if let ownSegments {
+                withoutInfeasibility = ownSegments.removing(index, compiled: compiled)
+                ownSegments.moving(index, from: routes[route].lockedPrefix, compiled: compiled) { position, infeasibility in
+                    record(&best, SqueezeMove(delta: infeasibility - ownInfeasibility, index: index, target: route, position: position, swap: false))
+                }
+            } else {
+                without.removeAll(keepingCapacity: true)
+                without.append(contentsOf: own)
+                without.remove(at: index)
+                withoutInfeasibility = compiled.infeasibility(of: without, route: route)
+                for position in routes[route].lockedPrefix...without.count where position != index {
+                    let limit = (best?.delta ?? -1e-9) + ownInfeasibility
+                    let delta = pricedEdit(of: without, route: route, bound: limit, buffer: &sequence) { $0.insert(job, at: position) } - ownInfeasibility
+                    record(&best, SqueezeMove(delta: delta, index: index, target: route, position: position, swap: false))
+                }
             }
             targets.removeAll(keepingCapacity: true)
             for neighbour in context.neighbours[job] {
@@ -180,26 +205,37 @@ extension SearchSolution {
                 let other = jobsOf(target)
                 let otherInfeasibility = infeasibilityOf(target)
                 let locked = routes[target].lockedPrefix
+                if segmentsOf[target] == nil { segmentsOf[target] = RouteSegments(jobs: other, route: target, compiled: compiled) }
+                let targetSegments = segmentsOf[target] ?? nil
+                let visitThere = targetSegments?.visit(job, compiled: compiled)
                 for position in locked...other.count {
-                    sequence.removeAll(keepingCapacity: true)
-                    sequence.append(contentsOf: other)
-                    sequence.insert(job, at: position)
-                    let limit = (best?.delta ?? -1e-9) + ownInfeasibility + otherInfeasibility - withoutInfeasibility
-                    let delta = withoutInfeasibility + compiled.infeasibility(of: sequence, route: target, bound: limit) - ownInfeasibility - otherInfeasibility
-                    if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: target, position: position, swap: false) }
+                    let targetInfeasibility: Double
+                    if let targetSegments, let visitThere {
+                        targetInfeasibility = targetSegments.inserting(visitThere, at: position, compiled: compiled)
+                    } else {
+                        let limit = (best?.delta ?? -1e-9) + ownInfeasibility + otherInfeasibility - withoutInfeasibility
+                        targetInfeasibility = pricedEdit(of: other, route: target, bound: limit, buffer: &sequence) { $0.insert(job, at: position) }
+                    }
+                    let delta = withoutInfeasibility + targetInfeasibility - ownInfeasibility - otherInfeasibility
+                    record(&best, SqueezeMove(delta: delta, index: index, target: target, position: position, swap: false))
                 }
                 for position in locked..<other.count where !context.isFixed[other[position]] && compiled.pair(job: other[position], route: route) >= 0 {
-                    ownSwapped.removeAll(keepingCapacity: true)
-                    ownSwapped.append(contentsOf: own)
-                    ownSwapped[index] = other[position]
-                    sequence.removeAll(keepingCapacity: true)
-                    sequence.append(contentsOf: other)
-                    sequence[position] = job
                     let limit = (best?.delta ?? -1e-9) + ownInfeasibility + otherInfeasibility
-                    let ownPart = compiled.infeasibility(of: ownSwapped, route: route, bound: limit)
+                    let ownPart: Double
+                    if let ownSegments, let visitHere = ownSegments.visit(other[position], compiled: compiled) {
+                        ownPart = ownSegments.replacing(index, with: visitHere, compiled: compiled)
+                    } else {
+                        ownPart = pricedEdit(of: own, route: route, bound: limit, buffer: &sequence) { $0[index] = other[position] }
+                    }
                     if ownPart >= limit { continue }
-                    let delta = ownPart + compiled.infeasibility(of: sequence, route: target, bound: limit - ownPart) - ownInfeasibility - otherInfeasibility
-                    if delta < (best?.delta ?? -1e-9) { best = SqueezeMove(delta: delta, index: index, target: target, position: position, swap: true) }
+                    let targetPart: Double
+                    if let targetSegments, let visitThere {
+                        targetPart = targetSegments.replacing(position, with: visitThere, compiled: compiled)
+                    } else {
+                        targetPart = pricedEdit(of: other, route: target, bound: limit - ownPart, buffer: &sequence) { $0[position] = job }
+                    }
+                    let delta = ownPart + targetPart - ownInfeasibility - otherInfeasibility
+                    record(&best, SqueezeMove(delta: delta, index: index, target: target, position: position, swap: true))
                 }
             }
         }
