@@ -67,6 +67,15 @@ struct TimeWarpSearchTests {
                     let expected = scratch.cost + weight * scratch.violation - state.cost - weight * state.violation
                     let delta = compiled.relaxedInsertionDelta(of: job, pair: compiled.pair(job: job, route: 1), into: state, route: 1, at: position, warpWeight: weight, bound: .infinity)
                     #expect(abs(delta - expected) <= 1e-6 * max(1, abs(expected)))
+                    // With a bound, exactly the changes below it are returned.
+                    let bound = expected + random.uniform(-1, 1) * max(1, abs(expected))
+                    guard abs(bound - expected) > 1e-6 * max(1, abs(expected)) else { continue }
+                    let bounded = compiled.relaxedInsertionDelta(of: job, pair: compiled.pair(job: job, route: 1), into: state, route: 1, at: position, warpWeight: weight, bound: bound)
+                    if expected < bound {
+                        #expect(abs(bounded - expected) <= 1e-6 * max(1, abs(expected)))
+                    } else {
+                        #expect(bounded == .infinity)
+                    }
                 }
             }
         }
