@@ -161,7 +161,7 @@ struct RelaxedSolution: Sendable {
 /// (2010), "A penalty-based edge assembly memetic algorithm for the vehicle routing problem with time windows",
 /// *Computers & Operations Research* 37(4):724-737, https://doi.org/10.1016/j.cor.2009.06.022), as do a late return
 /// and load above capacity, each minute (or unit) priced by a weight. As in the hybrid genetic search of Vidal,
-/// Crainic, Gendreau, Lahrichi & Rei (2013), "A hybrid genetic algorithm with adaptive diversity management for a
+/// Crainic, Gendreau & Prins (2013), "A hybrid genetic algorithm with adaptive diversity management for a
 /// large class of vehicle routing problems with time-windows", *Computers & Operations Research* 40(1):475-489,
 /// https://doi.org/10.1016/j.cor.2012.07.018 (and PyVRP), the weight adapts so that a target share of the plans the
 /// search holds is feasible: it falls while they all are, until serving one more job with some time warp is cheaper
