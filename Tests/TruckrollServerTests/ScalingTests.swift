@@ -285,10 +285,29 @@ private struct PgBouncer {
     let oneServerURL: String
     let directory: String
 
+    /// Starts PgBouncer on a free port, trying another port when the one chosen was taken before PgBouncer bound it
+    /// (CI once lost this race: "cannot listen on 127.0.0.1:39123: Address already in use").
     static func start(program: String, server: PGConnectionConfiguration, directory: String) async throws -> PgBouncer {
+        var failure: (any Error)?
+        for _ in 0..<5 {
+            do {
+                return try await start(program: program, server: server, directory: directory, port: try freePort())
+            } catch let error as PortTaken {
+                failure = error.failure
+            }
+        }
+        throw failure ?? TestSupportError("pgbouncer found no free port")
+    }
+
+    /// The port chosen was taken before PgBouncer could listen on it.
+    private struct PortTaken: Error {
+        let failure: TestSupportError
+    }
+
+    private static func start(program: String, server: PGConnectionConfiguration, directory: String, port: Int) async throws -> PgBouncer {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: directory + "/pgbouncer.log")
         func setting(_ keyword: String) -> String { server.setting(keyword) ?? "" }
-        let port = try freePort()
         try "\"\(setting("user"))\" \"\(setting("password"))\"\n".write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
         let backend = "host=\(setting("host")) port=\(setting("port")) dbname=\(setting("dbname"))"
         var configuration = """
@@ -325,10 +344,17 @@ private struct PgBouncer {
             if (try? await PGConnection.withConnection(configuration: try PGConnectionConfiguration(url: bouncer.url)) { _ in }) != nil {
                 return bouncer
             }
+            if bouncer.log.contains("Address already in use") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        let failure = TestSupportError("pgbouncer does not accept connections: \(bouncer.log)")
+        if bouncer.log.contains("Address already in use") {
+            // PgBouncer exited ("nowhere to listen"); its pid file would stop the next attempt.
+            try? FileManager.default.removeItem(atPath: directory + "/pgbouncer.pid")
+            throw PortTaken(failure: failure)
+        }
         try? await bouncer.stop()
-        throw TestSupportError("pgbouncer does not accept connections: \(bouncer.log)")
+        throw failure
     }
 
     var log: String { (try? String(contentsOfFile: directory + "/pgbouncer.log", encoding: .utf8)) ?? "" }
@@ -345,18 +371,22 @@ private struct PgBouncer {
         guard !FileManager.default.fileExists(atPath: pidFile) else { throw TestSupportError("pgbouncer \(pid) ignored SIGTERM") }
     }
 
-    /// A loopback port nothing listens on now.
+    /// A loopback port nothing listens on now, below Linux's ephemeral range (32768-60999), where the tests' own
+    /// outgoing connections would otherwise take ports between the check and PgBouncer's bind.
     private static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000..<32_000)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            if bound { return port }
         }
-        guard bound else { throw TestSupportError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw TestSupportError("no free port")
     }
 }
