@@ -25,9 +25,12 @@ extension CompiledProblem {
         windowOffset[job + 1] - windowOffset[job] == 1 && pairRelease[pair] <= jobLastWindowLatest[job]
     }
 
-    /// The segment of one visit; only when `hasTimeWarpSegment(job:pair:)`.
+    /// The segment of `job` served on `route`, or `nil` when the technician cannot do it or the visit has none
+    /// (`hasTimeWarpSegment(job:pair:)`).
     @inline(__always)
-    func visitSegment(_ job: Int, pair: Int) -> TimeWarpSegment {
+    func visitSegment(_ job: Int, route: Int) -> TimeWarpSegment? {
+        let pair = pair(job: job, route: route)
+        guard pair >= 0, hasTimeWarpSegment(job: job, pair: pair) else { return nil }
         let window = windowOffset[job]
         return TimeWarpSegment(duration: pairService[pair], timeWarp: 0, earliest: max(windowEarliest[window], pairRelease[pair]),
                                latest: windowLatest[window], load: jobDemand[job], firstNode: jobNode[job], lastNode: jobNode[job])
@@ -85,9 +88,8 @@ struct RouteSegments {
         visits = []
         visits.reserveCapacity(jobs.count)
         for job in jobs {
-            let pair = compiled.pair(job: job, route: route)
-            guard pair >= 0, compiled.hasTimeWarpSegment(job: job, pair: pair) else { return nil }
-            visits.append(compiled.visitSegment(job, pair: pair))
+            guard let visit = compiled.visitSegment(job, route: route) else { return nil }
+            visits.append(visit)
             prefix.append(compiled.concatenate(prefix[prefix.count - 1], visits[visits.count - 1]))
         }
         suffix = [TimeWarpSegment](repeating: compiled.endSegment(route: route), count: jobs.count + 1)
@@ -98,9 +100,7 @@ struct RouteSegments {
 
     /// The segment of the visit of `job` on this route, or `nil` when it has none (or the technician cannot do it).
     func visit(_ job: Int, compiled: CompiledProblem) -> TimeWarpSegment? {
-        let pair = compiled.pair(job: job, route: route)
-        guard pair >= 0, compiled.hasTimeWarpSegment(job: job, pair: pair) else { return nil }
-        return compiled.visitSegment(job, pair: pair)
+        compiled.visitSegment(job, route: route)
     }
 
     /// Infeasibility of the route without the visit at `index`.
