@@ -40,6 +40,10 @@ struct CompiledProblem: Sendable {
     let pairService: [Double]
     let pairRelease: [Double]
     let eligibleRoutes: [[Int]]
+    /// For each route, the first route interchangeable with it while both are empty (same start, end, shift, break
+    /// and capacity, and the same eligibility, service and release time for every job): inserting a job into either
+    /// costs the same, so an insertion search need price only the first.
+    private(set) var emptyRouteTwin: [Int] = []
 
     private(set) var travelCostPerMinute: Double
     private(set) var travelCostPerDistance: Double
@@ -132,6 +136,37 @@ struct CompiledProblem: Sendable {
         travelCostPerMinute = weights.travelCostPerMinute
         travelCostPerDistance = weights.travelCostPerDistance
         fixedCostPerRoute = weights.fixedCostPerRoute
+        emptyRouteTwin = findEmptyRouteTwins()
+    }
+
+    /// - Complexity: O(routes × distinct routes) comparisons of route data, plus O(jobs) per pair of routes with
+    ///   the same data.
+    private func findEmptyRouteTwins() -> [Int] {
+        var twins = Array(0..<routeCount)
+        var distinct: [Int] = []
+        for route in 0..<routeCount {
+            if let twin = distinct.first(where: { emptyRoutesAreInterchangeable(route, $0) }) {
+                twins[route] = twin
+            } else {
+                distinct.append(route)
+            }
+        }
+        return twins
+    }
+
+    private func emptyRoutesAreInterchangeable(_ first: Int, _ second: Int) -> Bool {
+        guard routeStartNode[first] == routeStartNode[second], routeEndNode[first] == routeEndNode[second],
+              routeShiftStart[first] == routeShiftStart[second], routeShiftEnd[first] == routeShiftEnd[second],
+              routeCapacity[first] == routeCapacity[second], routeHasBreak[first] == routeHasBreak[second],
+              routeBreakEarliest[first] == routeBreakEarliest[second], routeBreakLatest[first] == routeBreakLatest[second],
+              routeBreakMinutes[first] == routeBreakMinutes[second]
+        else { return false }
+        if routeTechnician[first] == routeTechnician[second] { return true }
+        return (0..<jobCount).allSatisfy { job in
+            let one = pair(job: job, route: first), other = pair(job: job, route: second)
+            if one < 0 || other < 0 { return one == other }
+            return pairService[one] == pairService[other] && pairRelease[one] == pairRelease[other]
+        }
     }
 
     /// The same problem priced for packing: travel time, with downtime (× 10⁻⁴) and lateness (× 10⁻²) only breaking

@@ -31,10 +31,13 @@ struct RouteState: Sendable {
     /// Change of the weighted completion times when the arrival at the visit at `position` is delayed by `delay` > 0
     /// on a simple schedule: each visit absorbs what it waited, the rest moves on (the prefix sums make runs of
     /// visits that do not wait O(1), as in the forward time slack of Savelsbergh 1992).
-    /// - Complexity: O(1 + visits that wait at or after `position`).
+    /// - Complexity: O(1) when no visit from `position` on has a weight (the travel objective), else O(1 + visits
+    ///   that wait at or after `position`).
     func shiftedCost(from position: Int, delay: Double) -> Double {
-        var change = 0.0, remaining = delay, index = position
         let count = jobs.count
+        // The prefix sums of non-negative weights do not decrease, so equal ends mean every term below is zero.
+        if weightBefore[count] == weightBefore[position] { return 0 }
+        var change = 0.0, remaining = delay, index = position
         while index < count {
             let waiter = nextWaiting[index]
             change += remaining * (weightBefore[waiter] - weightBefore[index])

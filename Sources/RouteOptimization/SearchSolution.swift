@@ -121,11 +121,14 @@ struct SearchSolution: Sendable {
 /// Reusable buffers for candidate-route selection, so that the inner loop allocates nothing.
 struct InsertionScratch {
     var routeStamp: [Int]
+    /// Stamp of the last search that priced an empty route, by `CompiledProblem.emptyRouteTwin`.
+    var emptyTwinStamp: [Int]
     var stamp = 0
     var candidates: [Int] = []
 
     init(routeCount: Int) {
         routeStamp = [Int](repeating: 0, count: routeCount)
+        emptyTwinStamp = [Int](repeating: 0, count: routeCount)
     }
 }
 
@@ -141,6 +144,7 @@ extension SearchSolution {
     /// travel cost, over the routes the technician of which can do it. With many eligible routes only those holding
     /// one of the job's nearest neighbours, and empty ones, are tried (granular neighbourhood, Toth & Vigo 2003).
     /// Each position is skipped with probability `blinkRate` (the "blinks" of Christiaens & Vanden Berghe 2020).
+    /// Of interchangeable empty routes (`CompiledProblem.emptyRouteTwin`, a homogeneous fleet) only the first is priced.
     /// - Parameters:
     ///   - onlyTechnician: when ≥ 0, only that technician's routes are tried (disruption budget reached).
     ///   - allowEmptyRoutes: `false` while minimising the number of routes.
@@ -150,10 +154,10 @@ extension SearchSolution {
         let compiled = context.compiled
         let eligible = compiled.eligibleRoutes[job]
         scratch.candidates.removeAll(keepingCapacity: true)
+        scratch.stamp += 1
         if eligible.count <= 40 {
             scratch.candidates.append(contentsOf: eligible)
         } else {
-            scratch.stamp += 1
             for neighbour in context.neighbours[job] {
                 let route = routeOfJob[neighbour]
                 if route >= 0, scratch.routeStamp[route] != scratch.stamp, compiled.pair(job: job, route: route) >= 0 {
@@ -174,9 +178,17 @@ extension SearchSolution {
             let state = routes[route]
             if !allowEmptyRoutes && state.jobs.isEmpty { continue }
             if state.load + demand > compiled.routeCapacity[route] { continue }
+            let twin = state.jobs.isEmpty && state.lockedPrefix == 0 ? compiled.emptyRouteTwin[route] : -1
+            if twin >= 0 && scratch.emptyTwinStamp[twin] == scratch.stamp {
+                // An interchangeable empty route was priced before: this one costs the same and loses the tie. The
+                // blink draw keeps the random stream, and so the plan, as if it had been priced.
+                if blinkRate > 0 { _ = rng.nextUnit() }
+                continue
+            }
             let pair = compiled.pair(job: job, route: route)
             for position in state.lockedPrefix...state.jobs.count {
                 if blinkRate > 0 && rng.nextUnit() < blinkRate { continue }
+                if twin >= 0 { scratch.emptyTwinStamp[twin] = scratch.stamp }
                 let delta = compiled.insertionCost(of: job, pair: pair, into: state, route: route, at: position, bound: bound)
                 if delta < bound {
                     bound = delta

@@ -71,31 +71,42 @@ extension CompiledProblem {
 /// The prefix and suffix segments of one route's visits, so that removing, inserting or replacing one visit is
 /// priced in O(1); `nil` for routes with a break or a visit without a segment (priced visit by visit instead).
 struct RouteSegments {
-    let route: Int
+    private(set) var route = -1
     /// `prefix[i]`: the start and the first i visits.
-    private(set) var prefix: [TimeWarpSegment]
+    private(set) var prefix: [TimeWarpSegment] = []
     /// `suffix[i]`: visits i... and the end.
-    private(set) var suffix: [TimeWarpSegment]
+    private(set) var suffix: [TimeWarpSegment] = []
     /// `visits[i]`: visit i alone.
-    private(set) var visits: [TimeWarpSegment]
+    private(set) var visits: [TimeWarpSegment] = []
+
+    /// Empty storage for `refill(jobs:route:compiled:)`.
+    init() {}
 
     /// - Complexity: O(n) for n visits.
     init?(jobs: [Int], route: Int, compiled: CompiledProblem) {
-        guard !compiled.routeHasBreak[route] else { return nil }
+        guard refill(jobs: jobs, route: route, compiled: compiled) else { return nil }
+    }
+
+    /// Recomputes the segments for `jobs` on `route`, reusing the storage.
+    /// - Returns: `false` (and the segments are unusable) for a route with a break or a visit without a segment.
+    /// - Complexity: O(n) for n visits.
+    mutating func refill(jobs: [Int], route: Int, compiled: CompiledProblem) -> Bool {
+        guard !compiled.routeHasBreak[route] else { return false }
         self.route = route
-        prefix = [compiled.startSegment(route: route)]
-        prefix.reserveCapacity(jobs.count + 1)
-        visits = []
-        visits.reserveCapacity(jobs.count)
+        prefix.removeAll(keepingCapacity: true)
+        visits.removeAll(keepingCapacity: true)
+        suffix.removeAll(keepingCapacity: true)
+        prefix.append(compiled.startSegment(route: route))
         for job in jobs {
-            guard let visit = compiled.visitSegment(job, route: route) else { return nil }
+            guard let visit = compiled.visitSegment(job, route: route) else { return false }
             visits.append(visit)
-            prefix.append(compiled.concatenate(prefix[prefix.count - 1], visits[visits.count - 1]))
+            prefix.append(compiled.concatenate(prefix[prefix.count - 1], visit))
         }
-        suffix = [TimeWarpSegment](repeating: compiled.endSegment(route: route), count: jobs.count + 1)
+        suffix.append(contentsOf: repeatElement(compiled.endSegment(route: route), count: jobs.count + 1))
         for index in stride(from: jobs.count - 1, through: 0, by: -1) {
             suffix[index] = compiled.concatenate(visits[index], suffix[index + 1])
         }
+        return true
     }
 
     /// The segment of the visit of `job` on this route, or `nil` when it has none (or the technician cannot do it).
