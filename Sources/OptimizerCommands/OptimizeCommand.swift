@@ -27,9 +27,11 @@ public struct OptimizeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Random seed; equal seeds and --iterations give equal plans.")
     public var seed: UInt64 = 1
 
-    /// Parallel independent searches.
-    @Option(name: .long, help: "Parallel independent searches (seeds seed, seed+1, ...); the best plan is kept.")
-    public var threads: Int = 1
+    /// Parallel independent searches: two by default, one per core of the two-core machines Truckroll targets.
+    /// A fixed default, not the machine's core count, keeps a seed and iteration limit giving the same plan
+    /// everywhere.
+    @Option(name: .long, help: "Parallel independent searches (seeds seed, seed+1, ...); the best plan is kept. 1 for a single core.")
+    public var threads: Int = 2
 
     /// Iteration limit per search.
     @Option(name: .long, help: "Iteration limit per search (with a time limit, whichever comes first).")
@@ -45,6 +47,11 @@ public struct OptimizeCommand: AsyncParsableCommand {
 
     /// Creates the command with default options.
     public init() {}
+
+    /// Rejects search options that cannot run.
+    public func validate() throws {
+        try validateSearchOptions(timeLimit: timeLimit, threads: threads, iterations: iterations)
+    }
 
     /// Runs the command.
     /// - Throws: `ExitCode(2)` on malformed input, `ExitCode(1)` when the solution cannot be written.
@@ -125,6 +132,14 @@ struct SolvedInstance {
 
 /// Reads, parses and solves an instance within `timeLimit` seconds of wall time (measured with `ContinuousClock`).
 /// - Throws: `ExitCode(2)` after printing a one-line message naming the field when the input is malformed.
+/// Throws a `ValidationError` naming the first search option that cannot run: a time limit that is not a positive
+/// number of seconds, fewer than one thread, or an iteration limit below one.
+func validateSearchOptions(timeLimit: Double, threads: Int, iterations: Int?) throws {
+    guard timeLimit > 0, timeLimit.isFinite else { throw ValidationError("time-limit: must be a positive number of seconds") }
+    guard threads >= 1 else { throw ValidationError("threads: must be at least 1") }
+    if let iterations, iterations < 1 { throw ValidationError("iterations: must be at least 1") }
+}
+
 func solve(instancePath: String, timeLimit: Double, seed: UInt64, threads: Int, iterations: Int?, constructOnly: Bool) async throws -> SolvedInstance {
     let clock = ContinuousClock()
     let started = clock.now

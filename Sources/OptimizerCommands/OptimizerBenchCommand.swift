@@ -23,9 +23,9 @@ public struct OptimizerBenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Random seed.")
     public var seed: UInt64 = 1
 
-    /// Parallel searches per instance.
-    @Option(name: .long, help: "Parallel independent searches per instance.")
-    public var threads: Int = 1
+    /// Parallel searches per instance, two by default as for `optimize`.
+    @Option(name: .long, help: "Parallel independent searches per instance; 1 for single-thread figures.")
+    public var threads: Int = 2
 
     /// Iteration limit per search.
     @Option(name: .long, help: "Iteration limit per search.")
@@ -45,6 +45,11 @@ public struct OptimizerBenchCommand: AsyncParsableCommand {
 
     /// Creates the command with default options.
     public init() {}
+
+    /// Rejects search options that cannot run.
+    public func validate() throws {
+        try validateSearchOptions(timeLimit: timeLimit, threads: threads, iterations: iterations)
+    }
 
     /// Runs the benchmark.
     /// - Throws: `ExitCode(2)` when the family folder cannot be read or an instance is malformed.

@@ -83,6 +83,27 @@ struct OptimizerCommandsTests {
         }
     }
 
+    @Test("search options that cannot run are rejected naming the option; two searches run by default")
+    func searchOptionsAreValidated() throws {
+        let files = ["--instance", "in.json", "--out", "out.json"]
+        #expect(try OptimizeCommand.parse(files).threads == 2)
+        #expect(try OptimizerBenchCommand.parse(["--family", "fs"]).threads == 2)
+        for (option, value) in [("threads", "0"), ("time-limit", "0"), ("time-limit", "inf"), ("iterations", "0")] {
+            do {
+                _ = try OptimizeCommand.parse(files + ["--\(option)", value])
+                Issue.record("optimize --\(option) \(value) was accepted")
+            } catch {
+                #expect(OptimizeCommand.message(for: error).hasPrefix("\(option):"), "\(OptimizeCommand.message(for: error))")
+            }
+            do {
+                _ = try OptimizerBenchCommand.parse(["--family", "fs", "--\(option)", value])
+                Issue.record("bench optimizer --\(option) \(value) was accepted")
+            } catch {
+                #expect(OptimizerBenchCommand.message(for: error).hasPrefix("\(option):"), "\(OptimizerBenchCommand.message(for: error))")
+            }
+        }
+    }
+
     @Test("optimize writes a solution that covers every job at the claimed objective")
     func optimizeCommandWritesSolution() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("optimize-\(UInt64.random(in: 0...UInt64.max))")
