@@ -130,8 +130,6 @@ struct SolvedInstance {
     }
 }
 
-/// Reads, parses and solves an instance within `timeLimit` seconds of wall time (measured with `ContinuousClock`).
-/// - Throws: `ExitCode(2)` after printing a one-line message naming the field when the input is malformed.
 /// Throws a `ValidationError` naming the first search option that cannot run: a time limit that is not a positive
 /// number of seconds, fewer than one thread, or an iteration limit below one.
 func validateSearchOptions(timeLimit: Double, threads: Int, iterations: Int?) throws {
@@ -140,6 +138,8 @@ func validateSearchOptions(timeLimit: Double, threads: Int, iterations: Int?) th
     if let iterations, iterations < 1 { throw ValidationError("iterations: must be at least 1") }
 }
 
+/// Reads, parses and solves an instance within `timeLimit` seconds of wall time (measured with `ContinuousClock`).
+/// - Throws: `ExitCode(2)` after printing a one-line message naming the field when the input is malformed.
 func solve(instancePath: String, timeLimit: Double, seed: UInt64, threads: Int, iterations: Int?, constructOnly: Bool) async throws -> SolvedInstance {
     let clock = ContinuousClock()
     let started = clock.now

@@ -134,6 +134,13 @@ private struct RouteEjectionSearch {
 }
 
 extension SearchSolution {
+    /// Shortest route (with the job inserted) whose ejections are checked by segments. On shorter routes the
+    /// visit-by-visit check, which stops where the schedule meets its old times, is as cheap as building them:
+    /// Solomon's R111 (10 visits a route, 20,000 iterations) took 4.0-5.0 s visit by visit and 5.1 s by segments;
+    /// at 6,000 iterations RC202 (33 visits a route) took 6.5 s and 2.2 s, R211 (50) 6.0 s and 2.1 s, with the
+    /// same plans.
+    static let segmentEjectionMinimumVisits = 20
+
     /// Ejection insertion of an unassigned job (Nagata, Y. & Bräysy, O. (2009), "A powerful route minimization
     /// heuristic for the vehicle routing problem with time windows", *Operations Research Letters* 37(5):333-338,
     /// https://doi.org/10.1016/j.orl.2009.04.006, §2.3): among every position of every route that can take `job`
@@ -148,12 +155,6 @@ extension SearchSolution {
     /// - Complexity: O(R × n^(e+2)) for R candidate routes of n visits and e = `maximumEjected`, much less since
     ///   no set is extended past the first visit that still fails and a choice with a small absence sum prunes the
     ///   rest.
-    /// Shortest route (with the job inserted) whose ejections are checked by segments. On shorter routes the
-    /// visit-by-visit check, which stops where the schedule meets its old times, costs less than building them:
-    /// Solomon's R111 (10 visits a route, 20,000 iterations) took 4.0-5.0 s visit by visit and 5.1 s by segments,
-    /// RC202 (33) 6.5 s and 2.2 s, R211 (50) 6.0 s and 2.1 s, with the same plans.
-    static let segmentEjectionMinimumVisits = 20
-
     mutating func insertByEjection(_ job: Int, context: SearchContext, absences: [Int], maximumEjected: Int, allowEmptyRoutes: Bool, rng: inout SplitMix64) -> [Int]? {
         let compiled = context.compiled
         var candidates = compiled.eligibleRoutes[job].filter { allowEmptyRoutes || !routes[$0].jobs.isEmpty }
