@@ -47,14 +47,7 @@ struct EjectionInsertionTests {
                        downtimeWeight: random.uniform(1, 10), unassignedPenalty: 100_000, demand: 1)
         }
         let problem = RoutingProblem(technicians: technicians, jobs: jobs, travel: .denseEuclidean(points), objective: .downtime)
-        let compiled = CompiledProblem(problem)
-        let context = SearchContext(compiled: compiled, isFixed: [Bool](repeating: false, count: jobCount), originalTechnician: [Int](repeating: -1, count: jobCount),
-                                    disruptionBudget: .max)
-        var start = SearchSolution(compiled: compiled)
-        var scratch = InsertionScratch(routeCount: compiled.routeCount)
-        var rng = SplitMix64(seed: seed)
-        start.recreate(Array(0..<jobCount), context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
-        return (problem, context, start)
+        return TimeWarpSearchTests.cheapestInsertionStart(problem, seed: seed)
     }
 
     @Test("it ejects the visits with the least absence sum that let the job in, and the route stays feasible", arguments: [1, 2, 3])

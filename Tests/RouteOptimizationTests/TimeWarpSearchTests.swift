@@ -20,14 +20,20 @@ struct TimeWarpSearchTests {
 
     /// `overSubscribed(seed:jobs:)` with 14 jobs, its search context and the plan of cheapest insertion.
     static func overSubscribedStart(seed: UInt64) -> (problem: RoutingProblem, context: SearchContext, start: SearchSolution) {
-        let problem = overSubscribed(seed: seed, jobs: 14)
+        cheapestInsertionStart(overSubscribed(seed: seed, jobs: 14), seed: seed)
+    }
+
+    /// `problem` with no pinned visit, its search context and the plan of inserting every job where it costs least,
+    /// in job order.
+    static func cheapestInsertionStart(_ problem: RoutingProblem, seed: UInt64) -> (problem: RoutingProblem, context: SearchContext, start: SearchSolution) {
         let compiled = CompiledProblem(problem)
-        let context = SearchContext(compiled: compiled, isFixed: [Bool](repeating: false, count: 14), originalTechnician: [Int](repeating: -1, count: 14),
+        let jobCount = compiled.jobCount
+        let context = SearchContext(compiled: compiled, isFixed: [Bool](repeating: false, count: jobCount), originalTechnician: [Int](repeating: -1, count: jobCount),
                                     disruptionBudget: .max)
         var start = SearchSolution(compiled: compiled)
         var scratch = InsertionScratch(routeCount: compiled.routeCount)
         var rng = SplitMix64(seed: seed)
-        start.recreate(Array(0..<14), context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
+        start.recreate(Array(0..<jobCount), context: context, scratch: &scratch, rng: &rng, blinkRate: 0)
         return (problem, context, start)
     }
 
