@@ -56,8 +56,6 @@ private struct RouteEjectionSearch {
     let position: Int
     /// Indices in `sequence` that may be ejected, ascending.
     let ejectable: [Int]
-    /// Whether each index of `sequence` may be ejected (`ejectable` as a mask).
-    let isEjectable: [Bool]
     let absences: [Int]
     let maximumEjected: Int
     /// The least absence sum found so far, in this route or an earlier one.
@@ -74,9 +72,6 @@ private struct RouteEjectionSearch {
         self.sequence = sequence
         self.position = position
         self.ejectable = ejectable
-        var isEjectable = [Bool](repeating: false, count: sequence.count)
-        for index in ejectable { isEjectable[index] = true }
-        self.isEjectable = isEjectable
         self.absences = absences
         self.maximumEjected = maximumEjected
         self.bound = bound
@@ -105,15 +100,18 @@ private struct RouteEjectionSearch {
     }
 
     /// `extend` with O(1) feasibility checks: `schedule` is the route's start and the visits of `sequence` before
-    /// `index` without those ejected, and `segments` are those of `sequence`. Once `schedule` has time warp, a visit
-    /// already in it fails whatever is ejected later, which ends the search as the failure index ends `extend`.
+    /// `index` without those ejected, `rank` the rank of the first ejectable visit at or after `index`, and
+    /// `segments` are those of `sequence`. Once `schedule` has time warp, a visit already in it fails whatever is
+    /// ejected later, which ends the search as the failure index ends `extend`.
     /// Time warp below 10⁻⁹ minutes counts as none; the chosen route is scheduled again before it is kept.
-    mutating func extendBySegments(from index: Int, schedule: TimeWarpSegment, segments: RouteSegments, absenceSum: Int, demandExcess: Double) {
+    mutating func extendBySegments(from index: Int, rank: Int, schedule: TimeWarpSegment, segments: RouteSegments, absenceSum: Int, demandExcess: Double) {
         guard ejected.count < maximumEjected else { return }
         var schedule = schedule
+        var rank = rank
         for index in index..<sequence.count {
-            if bound == 0 { return }
-            if isEjectable[index] {
+            if bound == 0 || rank == ejectable.count { return }
+            if ejectable[rank] == index {
+                rank += 1
                 let sum = absenceSum + absences[sequence[index]]
                 if sum < bound {
                     ejected.append(index)
@@ -122,7 +120,7 @@ private struct RouteEjectionSearch {
                         bound = sum
                         found = ejected
                     } else {
-                        extendBySegments(from: index + 1, schedule: schedule, segments: segments, absenceSum: sum, demandExcess: excess)
+                        extendBySegments(from: index + 1, rank: rank, schedule: schedule, segments: segments, absenceSum: sum, demandExcess: excess)
                     }
                     ejected.removeLast()
                 }
@@ -180,7 +178,7 @@ extension SearchSolution {
                     absences: absences, maximumEjected: maximumEjected, bound: best?.absenceSum ?? .max
                 )
                 if sequence.count >= Self.segmentEjectionMinimumVisits && segments.refill(jobs: sequence, route: route, compiled: compiled) {
-                    ejections.extendBySegments(from: 0, schedule: segments.prefix[0], segments: segments, absenceSum: 0, demandExcess: demandExcess)
+                    ejections.extendBySegments(from: 0, rank: 0, schedule: segments.prefix[0], segments: segments, absenceSum: 0, demandExcess: demandExcess)
                 } else {
                     ejections.extend(fromRank: 0, through: failure ?? sequence.count, absenceSum: 0, demandExcess: demandExcess)
                 }
