@@ -47,34 +47,50 @@ extension CompiledProblem {
 /// found so far and by the first visit that still fails (ejecting a later visit cannot make it feasible). When
 /// every visit has a time-warp segment, each set is checked in O(1) by concatenating the schedule up to the last
 /// ejected visit with the rest of the route (`extendBySegments`), else visit by visit (`extend`).
+///
+/// One search serves a whole `insertByEjection` call: `prepare` points it at each route and position in turn and
+/// refills its buffers in place, so the problem, the route and the absence counters are not copied (nor their
+/// arrays retained) for every position tried.
 private struct RouteEjectionSearch {
     let compiled: CompiledProblem
-    let state: RouteState
-    let route: Int
-    /// The route's visits with the job inserted at `position`.
-    let sequence: [Int]
-    let position: Int
-    /// Indices in `sequence` that may be ejected, ascending.
-    let ejectable: [Int]
     let absences: [Int]
     let maximumEjected: Int
+    private(set) var state = RouteState()
+    private(set) var route = -1
+    /// The route's visits with the job inserted at `position`.
+    private(set) var sequence: [Int] = []
+    private(set) var position = 0
+    /// Indices in `sequence` that may be ejected, ascending.
+    private var ejectable: [Int] = []
     /// The least absence sum found so far, in this route or an earlier one.
-    var bound: Int
-    /// The ejected indices of the best choice found in this route.
-    var found: [Int]?
+    var bound = Int.max
+    /// The ejected indices of the best choice found at the current position.
+    private(set) var found: [Int]?
     /// The indices ejected on the way to the set being tried.
     private var ejected: [Int] = []
 
-    init(compiled: CompiledProblem, state: RouteState, route: Int, sequence: [Int], position: Int, ejectable: [Int], absences: [Int], maximumEjected: Int, bound: Int) {
+    init(compiled: CompiledProblem, absences: [Int], maximumEjected: Int) {
         self.compiled = compiled
-        self.state = state
-        self.route = route
-        self.sequence = sequence
-        self.position = position
-        self.ejectable = ejectable
         self.absences = absences
         self.maximumEjected = maximumEjected
-        self.bound = bound
+    }
+
+    /// Starts on `route`, whose current visits are `state`.
+    mutating func start(route: Int, state: RouteState) {
+        self.route = route
+        self.state = state
+        sequence.reserveCapacity(state.jobs.count + 1)
+    }
+
+    /// Inserts `job` at `position` of the current route and forgets the choice of the previous position.
+    mutating func prepare(inserting job: Int, at position: Int, isFixed: [Bool]) {
+        self.position = position
+        sequence.removeAll(keepingCapacity: true)
+        sequence.append(contentsOf: state.jobs)
+        sequence.insert(job, at: position)
+        ejectable.removeAll(keepingCapacity: true)
+        for index in state.lockedPrefix..<sequence.count where index != position && !isFixed[sequence[index]] { ejectable.append(index) }
+        found = nil
     }
 
     /// Tries ejecting, besides those ejected so far, the ejectable visits from `rank` on up to the visit at index
@@ -158,32 +174,27 @@ extension SearchSolution {
         var candidates = compiled.eligibleRoutes[job].filter { allowEmptyRoutes || !routes[$0].jobs.isEmpty }
         candidates.shuffle(using: &rng)
         var best: EjectionChoice?
-        var sequence: [Int] = []
         var segments = RouteSegments()
+        var search = RouteEjectionSearch(compiled: compiled, absences: absences, maximumEjected: maximumEjected)
         search: for route in candidates {
-            let state = routes[route]
+            search.start(route: route, state: routes[route])
+            let state = search.state
             let demandExcess = state.load + compiled.jobDemand[job] - compiled.routeCapacity[route]
             for position in state.lockedPrefix...state.jobs.count {
-                sequence.removeAll(keepingCapacity: true)
-                sequence.append(contentsOf: state.jobs)
-                sequence.insert(job, at: position)
+                search.prepare(inserting: job, at: position, isFixed: context.isFixed)
+                let sequence = search.sequence
                 let failure = compiled.firstFailure(sequence, insertedAt: position, skipping: [], unchangedPrefix: position, state: state, route: route)
                 if failure == nil && demandExcess <= 0 {
                     best = EjectionChoice(route: route, position: position, ejected: [], absenceSum: 0)
                     break search
                 }
-                var ejections = RouteEjectionSearch(
-                    compiled: compiled, state: state, route: route, sequence: sequence, position: position,
-                    ejectable: (state.lockedPrefix..<sequence.count).filter { $0 != position && !context.isFixed[sequence[$0]] },
-                    absences: absences, maximumEjected: maximumEjected, bound: best?.absenceSum ?? .max
-                )
                 if sequence.count >= Self.segmentEjectionMinimumVisits && segments.refill(jobs: sequence, route: route, compiled: compiled) {
-                    ejections.extendBySegments(from: 0, rank: 0, schedule: segments.prefix[0], segments: segments, absenceSum: 0, demandExcess: demandExcess)
+                    search.extendBySegments(from: 0, rank: 0, schedule: segments.prefix[0], segments: segments, absenceSum: 0, demandExcess: demandExcess)
                 } else {
-                    ejections.extend(fromRank: 0, through: failure ?? sequence.count, absenceSum: 0, demandExcess: demandExcess)
+                    search.extend(fromRank: 0, through: failure ?? sequence.count, absenceSum: 0, demandExcess: demandExcess)
                 }
-                if let found = ejections.found {
-                    best = EjectionChoice(route: route, position: position, ejected: found, absenceSum: ejections.bound)
+                if let found = search.found {
+                    best = EjectionChoice(route: route, position: position, ejected: found, absenceSum: search.bound)
                 }
             }
         }
