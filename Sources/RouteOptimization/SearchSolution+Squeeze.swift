@@ -38,11 +38,30 @@ extension CompiledProblem {
     }
 }
 
-/// The routes a squeeze has changed so far, with their infeasibility; other routes are as in the solution.
+/// The routes a squeeze has changed so far, with their infeasibility; other routes are as in the solution. Indexed
+/// by route and job rather than hashed: the moves of a squeeze look them up for every visit and neighbour.
 private struct SqueezeState {
-    var jobs: [Int: [Int]] = [:]
-    var infeasibility: [Int: Double] = [:]
-    var routeOfJob: [Int: Int] = [:]
+    /// Visits of each changed route; `nil` for a route as in the solution.
+    private(set) var jobs: [[Int]?]
+    /// Infeasibility of each changed route; 0 for the others, which are feasible in the solution.
+    private(set) var infeasibility: [Double]
+    /// The changed routes, in the order they first changed.
+    private(set) var changed: [Int] = []
+    /// Route of every job: the solution's, with the squeeze's moves applied.
+    var routeOfJob: [Int]
+
+    init(routeCount: Int, routeOfJob: [Int]) {
+        jobs = [[Int]?](repeating: nil, count: routeCount)
+        infeasibility = [Double](repeating: 0, count: routeCount)
+        self.routeOfJob = routeOfJob
+    }
+
+    /// Records the new visits of `route` and their infeasibility.
+    mutating func change(_ route: Int, to visits: [Int], infeasibility routeInfeasibility: Double) {
+        if jobs[route] == nil { changed.append(route) }
+        jobs[route] = visits
+        infeasibility[route] = routeInfeasibility
+    }
 }
 
 /// A move of the squeeze: `job` at `index` of the infeasible route goes to `position` of `target` (`position` counts
@@ -69,7 +88,6 @@ extension SearchSolution {
     /// - Complexity: O(steps × n × (neighbour routes × n) × n) for routes of n visits.
     mutating func insertBySqueeze(_ job: Int, context: SearchContext, allowEmptyRoutes: Bool, maximumSteps: Int, rng: inout SplitMix64) -> Bool {
         let compiled = context.compiled
-        var squeeze = SqueezeState()
         var sequence: [Int] = []
         var first: (route: Int, position: Int, infeasibility: Double)?
         for route in compiled.eligibleRoutes[job] where allowEmptyRoutes || !routes[route].jobs.isEmpty {
@@ -92,8 +110,8 @@ extension SearchSolution {
         guard let first else { return false }
         sequence = routes[first.route].jobs
         sequence.insert(job, at: first.position)
-        squeeze.jobs[first.route] = sequence
-        squeeze.infeasibility[first.route] = first.infeasibility
+        var squeeze = SqueezeState(routeCount: routes.count, routeOfJob: routeOfJob)
+        squeeze.change(first.route, to: sequence, infeasibility: first.infeasibility)
         squeeze.routeOfJob[job] = first.route
         var squeezed = self
         squeezed.cost -= compiled.jobPenalty[job]
@@ -116,7 +134,7 @@ extension SearchSolution {
         var repaired = SearchSolution(compiled: compiled)
         repaired.unassigned = relaxed.unassigned
         repaired.cost = relaxed.unassigned.reduce(0) { $0 + compiled.jobPenalty[$1] }
-        var squeeze = SqueezeState()
+        var squeeze = SqueezeState(routeCount: relaxed.routes.count, routeOfJob: [])
         for (route, state) in relaxed.routes.enumerated() where !state.jobs.isEmpty {
             guard state.violation.isFinite else { return nil }
             if state.violation == 0, let built = compiled.buildRoute(route, jobs: state.jobs, lockedPrefix: state.lockedPrefix) {
@@ -124,13 +142,10 @@ extension SearchSolution {
                 continue
             }
             repaired.routes[route].lockedPrefix = state.lockedPrefix
-            squeeze.jobs[route] = state.jobs
-            squeeze.infeasibility[route] = compiled.infeasibility(of: state.jobs, route: route)
-            for job in state.jobs {
-                repaired.routeOfJob[job] = route
-                squeeze.routeOfJob[job] = route
-            }
+            squeeze.change(route, to: state.jobs, infeasibility: compiled.infeasibility(of: state.jobs, route: route))
+            for job in state.jobs { repaired.routeOfJob[job] = route }
         }
+        squeeze.routeOfJob = repaired.routeOfJob
         guard repaired.squeezeUntilFeasible(&squeeze, context: context, maximumSteps: maximumSteps, rng: &rng) else { return nil }
         return repaired
     }
@@ -141,13 +156,13 @@ extension SearchSolution {
     ///   infeasibility; `self` may then be partly changed.
     private mutating func squeezeUntilFeasible(_ squeeze: inout SqueezeState, context: SearchContext, maximumSteps: Int, rng: inout SplitMix64) -> Bool {
         var step = 0
-        while let route = squeeze.infeasibility.filter({ $0.value > 0 }).keys.sorted().randomElement(using: &rng) {
+        while let route = squeeze.changed.filter({ squeeze.infeasibility[$0] > 0 }).sorted().randomElement(using: &rng) {
             step += 1
             guard step <= maximumSteps, let move = bestSqueezeMove(from: route, squeeze: squeeze, context: context) else { return false }
             apply(move, from: route, to: &squeeze, compiled: context.compiled)
         }
-        for (route, jobs) in squeeze.jobs.sorted(by: { $0.key < $1.key }) {
-            guard let state = context.compiled.buildRoute(route, jobs: jobs, lockedPrefix: routes[route].lockedPrefix) else { return false }
+        for route in squeeze.changed.sorted() {
+            guard let jobs = squeeze.jobs[route], let state = context.compiled.buildRoute(route, jobs: jobs, lockedPrefix: routes[route].lockedPrefix) else { return false }
             replaceRoute(route, with: state)
         }
         return true
@@ -160,11 +175,12 @@ extension SearchSolution {
     private func bestSqueezeMove(from route: Int, squeeze: SqueezeState, context: SearchContext) -> SqueezeMove? {
         let compiled = context.compiled
         let jobsOf = { (route: Int) in squeeze.jobs[route] ?? routes[route].jobs }
-        let infeasibilityOf = { (route: Int) in squeeze.infeasibility[route] ?? 0 }
+        let infeasibilityOf = { (route: Int) in squeeze.infeasibility[route] }
         let own = jobsOf(route)
         let ownInfeasibility = infeasibilityOf(route)
         let ownSegments = RouteSegments(jobs: own, route: route, compiled: compiled)
-        var segmentsOf: [Int: RouteSegments?] = [:]
+        // Segments of the target routes met so far (a few: the routes of the visits' nearest neighbours).
+        var segmentsOf: [(route: Int, segments: RouteSegments?)] = []
         var best: SqueezeMove?
         let record = { (best: inout SqueezeMove?, move: SqueezeMove) in
             if move.delta < (best?.delta ?? -1e-9) { best = move }
@@ -198,15 +214,20 @@ extension SearchSolution {
             }
             targets.removeAll(keepingCapacity: true)
             for neighbour in context.neighbours[job] {
-                let target = squeeze.routeOfJob[neighbour] ?? routeOfJob[neighbour]
+                let target = squeeze.routeOfJob[neighbour]
                 if target >= 0 && target != route && compiled.pair(job: job, route: target) >= 0 && !targets.contains(target) { targets.append(target) }
             }
             for target in targets {
                 let other = jobsOf(target)
                 let otherInfeasibility = infeasibilityOf(target)
                 let locked = routes[target].lockedPrefix
-                if segmentsOf[target] == nil { segmentsOf[target] = RouteSegments(jobs: other, route: target, compiled: compiled) }
-                let targetSegments = segmentsOf[target] ?? nil
+                let targetSegments: RouteSegments?
+                if let cached = segmentsOf.firstIndex(where: { $0.route == target }) {
+                    targetSegments = segmentsOf[cached].segments
+                } else {
+                    targetSegments = RouteSegments(jobs: other, route: target, compiled: compiled)
+                    segmentsOf.append((target, targetSegments))
+                }
                 let visitThere = targetSegments?.visit(job, compiled: compiled)
                 for position in locked...other.count {
                     let targetInfeasibility: Double
@@ -260,11 +281,9 @@ extension SearchSolution {
                 own.remove(at: move.index)
                 other.insert(job, at: move.position)
             }
-            squeeze.jobs[move.target] = other
-            squeeze.infeasibility[move.target] = compiled.infeasibility(of: other, route: move.target)
+            squeeze.change(move.target, to: other, infeasibility: compiled.infeasibility(of: other, route: move.target))
             squeeze.routeOfJob[job] = move.target
         }
-        squeeze.jobs[route] = own
-        squeeze.infeasibility[route] = compiled.infeasibility(of: own, route: route)
+        squeeze.change(route, to: own, infeasibility: compiled.infeasibility(of: own, route: route))
     }
 }
