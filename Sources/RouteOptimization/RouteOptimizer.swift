@@ -136,18 +136,15 @@ public struct RouteOptimizer: Sendable {
     /// Share of the remaining budget given to fleet minimisation when routes have a fixed cost.
     static let fleetShare = 0.5
     /// Share of the packing phase, at its end, given to `StringRemovalSearch.serveUnassigned` (squeeze and ejection
-    /// insertions of the jobs left out); the travel-priced SISR search has the rest. At 10 s on the fs family (seed 1,
-    /// same machine load) a quarter gave geomean 0.894 (`k20` 5 out, `k100` 12) and a half 0.940 (6 and 17).
+    /// insertions of the jobs left out); the search through infeasible plans (`TimeWarpSearch`) has the rest. At 10 s
+    /// on the fs family (seed 1, same machine load) a quarter gave geomean 0.894 (`k20` 5 out, `k100` 12) and a half
+    /// 0.940 (6 and 17), when SISR searched before it.
     static let ejectionShare = 0.25
-    /// Share of the packing phase's search, at its start, given to `TimeWarpSearch` (ruin and recreate through
-    /// infeasible plans); the travel-priced SISR search continues from its best feasible plan, at the temperature its
-    /// schedule has reached by then. At 10 s, side by side with the previous code at the same load (seeds 1-6),
-    /// `fs_n50_k5` served the reference's 47 jobs in 3 of 6 runs against none.
-    static let timeWarpShare = 0.5
 
     /// One search. When the constructed plan leaves out jobs that some technician could do, a packing phase
     /// (travel and service time first, `CompiledProblem.packingVariant`: a search through infeasible plans with
-    /// penalised time warp, then SISR, then squeeze and ejection insertions of the jobs left out) first makes room to serve as many jobs as possible, then the real objective is optimised from
+    /// penalised time warp, then squeeze and ejection insertions of the jobs left out) first makes room to serve as
+    /// many jobs as possible, then the real objective is optimised from
     /// the better of the packed and the constructed plan. With a fixed cost per route, fleet minimisation follows.
     private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits,
                                onImprovement: (@Sendable (Double) -> Void)?) -> (best: SearchSolution, iterations: Int) {
@@ -174,15 +171,21 @@ public struct RouteOptimizer: Sendable {
                 context.compiled.eligibleRoutes[job].isEmpty ? total + context.compiled.jobPenalty[job] : total
             }
             let searchEnd = packingShare * (1 - ejectionShare)
-            if !context.tracksDisruption {
+            let searched: SearchSolution
+            if context.tracksDisruption {
+                // The time-warp search does not count moves against the disruption budget: SISR packs instead.
+                (searched, iterations) = packing.run(from: packingStart, limits: limits, phase: 0..<searchEnd, firstIteration: iterations, rankingPenalties: context.compiled.jobPenalty, rankingTarget: unservable * (1 + 1e-12))
+            } else {
+                // The search through infeasible plans has the whole search part: it still serves more jobs at the end
+                // of it. Against half of it followed by the travel-priced SISR (10 s, 2 threads, seeds 1-12),
+                // `fs_n200_k20` left the reference's 4 out or fewer in 11 of 12 runs against 7 of 12, with as many
+                // out on `fs_n50_k5` and `fs_n1000_k100` (docs/optimizer.md, figures of 2 December).
                 var timeWarp = TimeWarpSearch(context: packingContext, seed: seed ^ 0x5741_5250)
-                (packingStart, iterations) = timeWarp.run(from: packingStart, limits: limits, phase: 0..<(timeWarpShare * searchEnd), firstIteration: iterations,
-                                                          rankingPenalties: context.compiled.jobPenalty, temperatures: .downtime)
+                (searched, iterations) = timeWarp.run(from: packingStart, limits: limits, phase: 0..<searchEnd, firstIteration: iterations,
+                                                      rankingPenalties: context.compiled.jobPenalty, temperatures: .downtime)
             }
-            let travelPacked: SearchSolution
-            (travelPacked, iterations) = packing.run(from: packingStart, limits: limits, phase: 0..<searchEnd, firstIteration: iterations, rankingPenalties: context.compiled.jobPenalty, rankingTarget: unservable * (1 + 1e-12))
             var absences = [Int](repeating: 0, count: context.compiled.jobCount)
-            (packed, iterations) = packing.serveUnassigned(from: travelPacked, limits: limits, phase: 0..<packingShare, firstIteration: iterations, absences: &absences, allowEmptyRoutes: true, poolMayGrow: false, squeezing: true, targetPenalty: unservable * (1 + 1e-12))
+            (packed, iterations) = packing.serveUnassigned(from: searched, limits: limits, phase: 0..<packingShare, firstIteration: iterations, absences: &absences, allowEmptyRoutes: true, poolMayGrow: false, squeezing: true, targetPenalty: unservable * (1 + 1e-12))
             let repriced = packed.repriced(context.compiled)
             if repriced.cost < start.cost { phaseStart = repriced }
             phase = min(packingShare, limits.progress(afterIterations: iterations))..<1.0
