@@ -96,7 +96,8 @@ public struct RouteOptimizer: Sendable {
 
     /// Builds a plan and improves it until the limits are reached. With `threads` > 1, independent searches with
     /// consecutive seeds run in parallel and the best plan wins (ties go to the lowest seed), so the result is
-    /// deterministic for a given seed, thread count and iteration limit.
+    /// deterministic for a given seed, thread count and iteration limit. Each search runs on a thread of its own, not
+    /// on Swift's cooperative pool, so the caller's other tasks go on meanwhile.
     /// - Parameter options: seed, threads, limits and optional re-optimisation.
     /// - Returns: the best plan found.
     /// - Throws: `OptimizationError` when pinned or current visits cannot be honoured.
@@ -104,13 +105,14 @@ public struct RouteOptimizer: Sendable {
         let (context, start) = try initialSolution(options)
         let outcomes: [(best: SearchSolution, iterations: Int)]
         if options.threads == 1 {
-            outcomes = [Self.search(context: context, start: start, seed: options.seed, limits: options.limits, onImprovement: options.onImprovement)]
+            outcomes = [await onThreadOfItsOwn { Self.search(context: context, start: start, seed: options.seed, limits: options.limits, onImprovement: options.onImprovement) }]
         } else {
             outcomes = await withTaskGroup(of: (Int, SearchSolution, Int).self) { group in
                 for index in 0..<options.threads {
                     group.addTask {
-                        let outcome = Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits,
-                                                  onImprovement: options.onImprovement)
+                        let outcome = await onThreadOfItsOwn {
+                            Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits, onImprovement: options.onImprovement)
+                        }
                         return (index, outcome.best, outcome.iterations)
                     }
                 }

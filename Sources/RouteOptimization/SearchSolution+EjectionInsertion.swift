@@ -48,8 +48,8 @@ extension CompiledProblem {
 /// every visit has a time-warp segment, each set is checked in O(1) by concatenating the schedule up to the last
 /// ejected visit with the rest of the route (`extendBySegments`), else visit by visit (`extend`).
 ///
-/// One search serves a whole `insertByEjection` call: `prepare` points it at each route and position in turn and
-/// refills its buffers in place, so the problem, the route and the absence counters are not copied (nor their
+/// One search serves a whole `insertByEjection` call: `start` and `prepare` point it at each route and position in
+/// turn and refill its buffers in place, so the problem, the route and the absence counters are not copied (nor their
 /// arrays retained) for every position tried.
 private struct RouteEjectionSearch {
     let compiled: CompiledProblem
@@ -63,7 +63,7 @@ private struct RouteEjectionSearch {
     /// Indices in `sequence` that may be ejected, ascending.
     private var ejectable: [Int] = []
     /// The least absence sum found so far, in this route or an earlier one.
-    var bound = Int.max
+    private(set) var bound = Int.max
     /// The ejected indices of the best choice found at the current position.
     private(set) var found: [Int]?
     /// The indices ejected on the way to the set being tried.

@@ -1,4 +1,5 @@
 import RouteOptimization
+import Synchronization
 import Testing
 
 @Suite("Route optimizer")
@@ -29,6 +30,30 @@ struct RouteOptimizerTests {
             #expect(first.plan == second.plan, "threads \(threads)")
             #expect(first.cost == second.cost, "threads \(threads)")
         }
+    }
+
+    @Test("searches run off Swift's cooperative pool: other tasks go on while more searches than cores run")
+    func searchesLeaveTheCooperativePoolFree() async throws {
+        let problem = RandomProblems.everyFeature(seed: 5, jobs: 20, technicians: 4)
+        let optimizer = try RouteOptimizer(problem: problem)
+        // Each search runs until this task, which needs a pool thread to run, tells it to stop. Searches holding pool
+        // threads would keep it from running until the safety stop (after 60 s), which the test reports.
+        let stop = Mutex(false)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let safetyStop = Duration.seconds(60)
+        let limits = SearchLimits(maxIterations: nil) { stop.withLock { $0 } || clock.now - started > safetyStop ? 1 : 0 }
+        let searches = 8
+        let iterations = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<searches {
+                group.addTask { try await optimizer.optimize(OptimizerOptions(seed: UInt64(index + 1), threads: 1, limits: limits)).iterations }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            stop.withLock { $0 = true }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(clock.now - started < safetyStop, "the searches kept this task from running")
+        #expect(iterations.count == searches && iterations.allSatisfy { $0 > 0 })
     }
 
     @Test("the solver's evaluator agrees with the independent checker on constructed plans", arguments: 30...40)
