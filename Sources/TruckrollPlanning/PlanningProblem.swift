@@ -67,10 +67,14 @@ public struct PlanningProblem: Sendable {
             }
             var start = node(technician.home)
             if let visit = inProgress[technician.id], let request = requestIndex[visit.requestID] {
-                start = node(snapshot.requests[request].location)
+                let site = snapshot.requests[request].location
+                start = node(site)
+                // The visit under way is kept even when it runs late: the shift then lasts until the drive home
+                // after it (with a margin for the planar travel model of large problems), plus an hour.
                 let busyUntil = max(visit.plannedEnd, now.addingTimeInterval(300))
-                if !(shifts.first.map { $0.start <= now } ?? false) || shifts[0].end < busyUntil {
-                    let end = max(busyUntil.addingTimeInterval(3600), shifts.first.map { $0.start <= now ? $0.end : now } ?? now)
+                let homeBy = busyUntil.addingTimeInterval((travel.leg(from: site, to: technician.home).minutes * 1.02 + 1) * 60)
+                if !(shifts.first.map { $0.start <= now } ?? false) || shifts[0].end < homeBy {
+                    let end = max(homeBy.addingTimeInterval(3600), shifts.first.map { $0.start <= now ? $0.end : now } ?? now)
                     if let first = shifts.first, first.start <= now { shifts.removeFirst() }
                     shifts.insert(DateInterval(start: now, end: end), at: 0)
                 }

@@ -125,3 +125,18 @@ extension PlanningProblemTests {
         #expect(route.visits.dropFirst().allSatisfy { $0.start >= F.at("07:30") })
     }
 }
+
+extension PlanningProblemTests {
+    /// On site until ten minutes before the end of the shift, an hour's drive from home: the visit is still kept
+    /// (the technician gets home late), instead of the whole run failing (a CI run of the demo at 15:35 in Lyon did).
+    @Test func aVisitUnderWayEndingTooLateToDriveHomeIsKeptWithOvertime() async throws {
+        let farSite = Coordinate(latitude: 46.0, longitude: 4.84)
+        let onSite = OpenVisit(id: 5, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("14:30"), plannedMinutes: 80,
+                               status: "on_site", locked: false)
+        let outcome = try await F.solve(F.snapshot(now: F.at("15:00"), technicians: [F.technician(1)],
+                                                   requests: [F.request(1, at: farSite)], visits: [onSite]))
+        let route = try #require(outcome.review.routes.first)
+        #expect(route.visits.map(\.requestId) == [1] && route.visits.first?.change == "kept")
+        #expect(route.visits.first?.end == F.at("15:50"))
+    }
+}
