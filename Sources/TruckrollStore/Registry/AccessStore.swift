@@ -118,15 +118,16 @@ public struct AccessStore: Sendable {
     public func signIn(username: String, password: String, tokenName: String) async throws -> (StoredRecord, TokenSecret)? {
         let rows = try await pool.query("SELECT password_hash FROM app_user WHERE username = \(username) AND NOT disabled")
         guard let row = try rows.singleRow(), let hash = try row.decode(String?.self, at: 0) else {
-            _ = PasswordHash.matches(password, hash: Self.decoyHash)
+            _ = try await PasswordHash.matches(password, hash: Self.decoyHash)
             return nil
         }
-        guard PasswordHash.matches(password, hash: hash) else { return nil }
+        guard try await PasswordHash.matches(password, hash: hash) else { return nil }
         return try await createToken(forUsername: username, name: tokenName, expiresAt: Date().addingTimeInterval(30 * 86_400))
     }
 
     /// Checked against when the user does not exist, so that the answer takes as long as for a wrong password.
-    static let decoyHash = (try? PasswordHash.make("decoy password, never valid")) ?? ""
+    /// (A cost-11 bcrypt hash of a password no user has.)
+    static let decoyHash = "$2b$11$cfywKsKTbgNXuwj2oaqVJOD0eLwbajtx5.d3.0ckAEQ6YEEMM91su"
 
     /// Creates a user directly in the database, for operators (`truckroll admin user add`).
     public func addUser(_ record: JSONObject) async throws -> StoredRecord {

@@ -1,17 +1,21 @@
 import Crypto
 import FoundationEssentials
 import HummingbirdBcrypt
+import NIOPosix
 
-/// Passwords are kept as bcrypt hashes (cost 11, about 0.1 s to check here: slow for guessing, fine for signing in).
+/// Passwords are kept as bcrypt hashes (cost 11, about 0.1 s of CPU to check here: slow for guessing, fine for signing
+/// in). Hashing runs on NIO's thread pool for blocking work, never on Swift's cooperative pool, where each hash would
+/// hold one of the few threads every request of the process shares (a test run of sign-ins on two cores stalled
+/// pool timers for seconds).
 enum PasswordHash {
     static let cost: UInt8 = 11
 
-    static func make(_ password: String) throws -> String {
-        Bcrypt.hash(password, cost: cost)
+    static func make(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
-    static func matches(_ password: String, hash: String) -> Bool {
-        Bcrypt.verify(password, hash: hash)
+    static func matches(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
 }
 

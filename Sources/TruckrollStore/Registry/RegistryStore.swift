@@ -206,7 +206,7 @@ public struct RegistryStore: Sendable {
         if scope != nil, !table.hooks.ownsNewRecord(principal, record) {
             throw RegistryError.forbidden("role \(principal.role.rawValue) may create only its own \(resource)")
         }
-        let storable = try Self.storable(record, for: table)
+        let storable = try await Self.storable(record, for: table)
         return try await withIdempotency(idempotencyKey, principal: principal, table: table) { connection in
             var stored = storable
             try await table.hooks.prepare(&stored, principal, connection)
@@ -270,6 +270,8 @@ public struct RegistryStore: Sendable {
     ) async throws -> StoredRecord {
         let table = Self.table(resource)
         let scope = try Self.scope(of: principal, on: table, writing: true)
+        // Before the transaction: a password is hashed here, without holding the row lock.
+        let changed = try await Self.storable(patch.filter { table.resource.field($0.key)?.access != .readOnly }, for: table)
         return try await translatingErrors(for: table) {
             try await pool.withTransaction(maxAttempts: Self.writeAttempts) { connection in
                 let current = try await Self.lockForWrite(table, id: id, scope: scope, expectedVersion: expectedVersion, on: connection)
@@ -279,7 +281,6 @@ public struct RegistryStore: Sendable {
                 case .success(let record): merged = record
                 case .failure(let failure): throw RegistryError.invalid(failure.errors)
                 }
-                let changed = try Self.storable(patch.filter { table.resource.field($0.key)?.access != .readOnly }, for: table)
                 guard !changed.isEmpty else { return current }
                 try await table.hooks.beforeUpdate(currentObject, merged, connection)
                 try await Self.write(changed, merged: merged, to: table, id: id, on: connection)
@@ -326,11 +327,11 @@ public struct RegistryStore: Sendable {
     // MARK: SQL
 
     /// The record as stored: write-only fields turned into their columns (a password into its bcrypt hash).
-    static func storable(_ record: JSONObject, for table: RegistryTable) throws -> JSONObject {
+    static func storable(_ record: JSONObject, for table: RegistryTable) async throws -> JSONObject {
         var stored = record
         if case .string(let password)? = record["password"] {
             stored["password"] = nil
-            stored["password_hash"] = .string(try PasswordHash.make(password))
+            stored["password_hash"] = .string(try await PasswordHash.make(password))
         } else if record["password"] == .null {
             stored["password"] = nil
             stored["password_hash"] = .null
