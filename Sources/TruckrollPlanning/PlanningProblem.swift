@@ -54,7 +54,14 @@ public struct PlanningProblem: Sendable {
         let requestIndex = Dictionary(uniqueKeysWithValues: snapshot.requests.enumerated().map { ($1.id, $0) })
         let technicianIndex = Dictionary(uniqueKeysWithValues: snapshot.technicians.enumerated().map { ($1.id, $0) })
         let openVisits = snapshot.visits.filter { requestIndex[$0.requestID] != nil && technicianIndex[$0.technicianID] != nil }
-        let inProgress = Dictionary(openVisits.filter(\.isInProgress).map { ($0.technicianID, $0) }) { first, _ in first }
+        // The visits under way of each technician, in route order: the one they are busy with now first (on site
+        // before en route, then the earliest booked; the route starts at its site), then any other (two units at one
+        // site) by booked start.
+        let inProgress = Dictionary(grouping: openVisits.filter(\.isInProgress), by: \.technicianID).mapValues { visits in
+            visits.sorted { ($0.status == "on_site" ? 0 : 1, $0.plannedStart, $0.id) < ($1.status == "on_site" ? 0 : 1, $1.plannedStart, $1.id) }
+        }
+        /// Minutes a visit under way still takes.
+        func remainingMinutes(_ visit: OpenVisit) -> Double { max(5, visit.plannedEnd.timeIntervalSince(now) / 60) }
 
         // Technicians: shifts from now on; one on site starts from that site.
         var technicians: [Technician] = []
@@ -66,13 +73,18 @@ public struct PlanningProblem: Sendable {
                 return shift.end.timeIntervalSince(start) >= 300 ? DateInterval(start: start, end: shift.end) : nil
             }
             var start = node(technician.home)
-            if let visit = inProgress[technician.id], let request = requestIndex[visit.requestID] {
-                let site = snapshot.requests[request].location
-                start = node(site)
-                // The visit under way is kept even when it runs late: the shift then lasts until the drive home
-                // after it (with a margin for the planar travel model of large problems), plus an hour.
-                let busyUntil = max(visit.plannedEnd, now.addingTimeInterval(300))
-                let homeBy = busyUntil.addingTimeInterval((travel.leg(from: site, to: technician.home).minutes * 1.02 + 1) * 60)
+            if let visits = inProgress[technician.id], let request = requestIndex[visits[0].requestID] {
+                start = node(snapshot.requests[request].location)
+                // Visits under way are kept even when they run late: the shift then lasts until the drive home after
+                // them (with a margin for the planar travel model of large problems), plus an hour.
+                var site = snapshot.requests[request].location
+                var minutes = 0.0
+                for visit in visits {
+                    let next = requestIndex[visit.requestID].map { snapshot.requests[$0].location } ?? site
+                    minutes += travel.leg(from: site, to: next).minutes * 1.02 + remainingMinutes(visit)
+                    site = next
+                }
+                let homeBy = now.addingTimeInterval((minutes + travel.leg(from: site, to: technician.home).minutes * 1.02 + 1) * 60)
                 if !(shifts.first.map { $0.start <= now } ?? false) || shifts[0].end < homeBy {
                     let end = max(homeBy.addingTimeInterval(3600), shifts.first.map { $0.start <= now ? $0.end : now } ?? now)
                     if let first = shifts.first, first.start <= now { shifts.removeFirst() }
@@ -94,6 +106,9 @@ public struct PlanningProblem: Sendable {
         var excluded: [(request: Int, reason: String)] = []
         var visitOfJob: [Int: OpenVisit] = [:]
         var pins: [PinnedVisit] = []
+        // Pinned visits are listed in route order: visits under way in the order of `inProgress`, then locked
+        // visits by booked start.
+        var pinOrder: [Int: (rank: Int, start: Date)] = [:]
         let visitOfRequest = Dictionary(openVisits.map { ($0.requestID, $0) }) { first, _ in first }
         func shiftIndex(_ technician: Int, containing instant: Date) -> Int? {
             shiftsOf[technician].firstIndex { $0.start <= instant && instant < $0.end }
@@ -112,16 +127,19 @@ public struct PlanningProblem: Sendable {
             var releaseByTechnician: [Technician.ID: Double] = [:]
             var byLevel: [Int: Double] = [:]
             if let visit, visit.isInProgress, let technician = routingIndexOfTechnician[visit.technicianID] {
-                service = max(5, visit.plannedEnd.timeIntervalSince(now) / 60)
-                // Under way now: first on the route, nothing before it.
-                windows = [TimeWindow(earliest: 0, latest: 0)]
+                service = remainingMinutes(visit)
+                let position = inProgress[visit.technicianID]?.firstIndex { $0.id == visit.id } ?? 0
+                // Under way now: first on the route, nothing before it; another one under way right after.
+                windows = [TimeWindow(earliest: 0, latest: position == 0 ? 0 : max(0, horizonEnd))]
                 pins.append(PinnedVisit(job: jobs.count, technician: technician, shift: 0))
+                pinOrder[jobs.count] = (position, visit.plannedStart)
             } else {
                 if let visit, visit.locked, visit.plannedStart >= now, let technician = routingIndexOfTechnician[visit.technicianID],
                    let shift = shiftIndex(technician, containing: visit.plannedStart) {
                     let start = minute(visit.plannedStart)
                     windows = [TimeWindow(earliest: start, latest: start)]
                     pins.append(PinnedVisit(job: jobs.count, technician: technician, shift: shift))
+                    pinOrder[jobs.count] = (Int.max, visit.plannedStart)
                 } else {
                     let open = request.accessHours ?? [DateInterval(start: now, end: snapshot.horizon.end)]
                     windows = open.compactMap { interval in
@@ -159,6 +177,10 @@ public struct PlanningProblem: Sendable {
             requestOfJob.append(index)
         }
 
+        pins.sort { first, second in
+            let (a, b) = (pinOrder[first.job]!, pinOrder[second.job]!)
+            return a.rank != b.rank ? a.rank < b.rank : a.start < b.start
+        }
         let routing = RoutingProblem(
             technicians: technicians, jobs: jobs, travel: travel.matrix(points),
             objective: ObjectiveWeights(downtimeFactor: 1, travelCostPerMinute: policy.travelCostPerHour / 60), pinnedVisits: pins)

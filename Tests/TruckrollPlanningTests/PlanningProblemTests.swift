@@ -140,3 +140,33 @@ extension PlanningProblemTests {
         #expect(route.visits.first?.end == F.at("15:50"))
     }
 }
+
+extension PlanningProblemTests {
+    /// Locked visits whose requests are listed in the opposite order of their booked starts are kept, in time order
+    /// (the optimiser keeps pinned visits in the order they are listed).
+    @Test func lockedVisitsAreKeptInTheOrderOfTheirStartsWhateverTheRequestOrder() async throws {
+        let late = OpenVisit(id: 7, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("11:00"), plannedMinutes: 60,
+                             status: "planned", locked: true)
+        let early = OpenVisit(id: 8, version: 1, requestID: 2, technicianID: 1, plannedStart: F.at("09:00"), plannedMinutes: 60,
+                              status: "dispatched", locked: true)
+        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1)], requests: [F.request(1), F.request(2)], visits: [late, early]))
+        let route = try #require(outcome.review.routes.first)
+        #expect(route.visits.map(\.requestId) == [2, 1] && route.visits.allSatisfy { $0.change == "kept" })
+        #expect(route.visits.map(\.start) == [F.at("09:00"), F.at("11:00")])
+    }
+
+    /// A technician with two visits under way (on site for one unit, and the other unit of the same site marked en
+    /// route) keeps both, the one on site first, instead of the whole run failing.
+    @Test func twoVisitsUnderWayForOneTechnicianAreBothKept() async throws {
+        let enRoute = OpenVisit(id: 5, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("06:00"), plannedMinutes: 60,
+                                status: "en_route", locked: false)
+        let onSite = OpenVisit(id: 6, version: 1, requestID: 2, technicianID: 1, plannedStart: F.at("06:10"), plannedMinutes: 45,
+                               status: "on_site", locked: false)
+        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1, from: "06:00")], requests: [F.request(1), F.request(2), F.request(3)],
+                                                   visits: [enRoute, onSite]))
+        let route = try #require(outcome.review.routes.first)
+        #expect(Array(route.visits.prefix(2).map(\.requestId)) == [2, 1] && route.visits.prefix(2).allSatisfy { $0.change == "kept" })
+        #expect(route.visits.first?.end == F.at("06:55"))
+        #expect(route.visits.map(\.requestId).sorted() == [1, 2, 3])
+    }
+}
