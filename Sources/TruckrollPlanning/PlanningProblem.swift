@@ -199,7 +199,9 @@ public struct PlanningProblem: Sendable {
         for (job, visit) in visitOfJob {
             guard let technician = routingIndexOfTechnician[visit.technicianID],
                   let shift = visit.isInProgress ? 0 : shiftIndex(technician, containing: visit.plannedStart) else { continue }
-            bookedJobs[[technician, shift], default: []].append((visit.isInProgress ? .distantPast : visit.plannedStart, job, pinnedJobs.contains(job)))
+            // Visits under way first, in the order they are pinned.
+            let start = visit.isInProgress ? Date.distantPast.addingTimeInterval(Double(pinOrder[job]?.rank ?? 0)) : visit.plannedStart
+            bookedJobs[[technician, shift], default: []].append((start, job, pinnedJobs.contains(job)))
         }
         let ordered = bookedJobs.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { key, booked in
             (key: key, entries: booked.sorted { ($0.start, $0.job) < ($1.start, $1.job) })

@@ -162,11 +162,14 @@ extension PlanningProblemTests {
                                 status: "en_route", locked: false)
         let onSite = OpenVisit(id: 6, version: 1, requestID: 2, technicianID: 1, plannedStart: F.at("06:10"), plannedMinutes: 45,
                                status: "on_site", locked: false)
-        let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1, from: "06:00")], requests: [F.request(1), F.request(2), F.request(3)],
-                                                   visits: [enRoute, onSite]))
-        let route = try #require(outcome.review.routes.first)
-        #expect(Array(route.visits.prefix(2).map(\.requestId)) == [2, 1] && route.visits.prefix(2).allSatisfy { $0.change == "kept" })
-        #expect(route.visits.first?.end == F.at("06:55"))
-        #expect(route.visits.map(\.requestId).sorted() == [1, 2, 3])
+        let snapshot = F.snapshot(technicians: [F.technician(1, from: "06:00")], requests: [F.request(1), F.request(2), F.request(3)],
+                                  visits: [enRoute, onSite])
+        for options in [PlanningOptions(maxIterations: 2_000), PlanningOptions(repair: true, maxIterations: 2_000)] {
+            let outcome = try await F.solve(snapshot, options)
+            let route = try #require(outcome.review.routes.first)
+            #expect(Array(route.visits.prefix(2).map(\.requestId)) == [2, 1] && route.visits.prefix(2).allSatisfy { $0.change == "kept" })
+            #expect(route.visits.first?.end == F.at("06:55"))
+            #expect(route.visits.map(\.requestId).sorted() == [1, 2, 3], "repair: \(options.repair)")
+        }
     }
 }
