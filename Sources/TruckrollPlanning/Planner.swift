@@ -105,11 +105,13 @@ extension PlanningProblem {
                 departure = schedule.completion
             }
             let home = routing.travel.time(node, technician.endNode)
+            let shiftEnd = route.shift == 0 ? bookedShiftEnd[route.technician] ?? date(shift.end) : date(shift.end)
             routes.append(RouteReview(
                 technicianId: person.id, technicianCode: person.code, technicianName: person.name,
-                shiftStart: date(shift.start), shiftEnd: date(shift.end), visits: reviews,
-                travelMinutes: reviews.reduce(home) { $0 + $1.travelMinutes }, overtimeMinutes: max(0, departure + home - shift.end)))
-            placedRoutes.append((snapshotTechnician[route.technician], date(shift.end), placed))
+                shiftStart: date(shift.start), shiftEnd: shiftEnd, visits: reviews,
+                travelMinutes: reviews.reduce(home) { $0 + $1.travelMinutes },
+                overtimeMinutes: max(0, date(departure + home).timeIntervalSince(shiftEnd) / 60)))
+            placedRoutes.append((snapshotTechnician[route.technician], shiftEnd, placed))
         }
         var unassigned = excluded.map { index, reason in
             let request = snapshot.requests[index]

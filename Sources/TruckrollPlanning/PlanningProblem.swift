@@ -23,6 +23,9 @@ public struct PlanningProblem: Sendable {
     let excluded: [(request: Int, reason: String)]
     /// The booked visit of each job, if any.
     let visitOfJob: [Int: OpenVisit]
+    /// When the first shift was booked to end, for routing technicians whose shift is stretched to keep their visits
+    /// under way (`now` when they were off shift): overtime counts from there.
+    let bookedShiftEnd: [Int: Date]
     /// The booked visits, as a plan the optimiser accepts (visits it cannot schedule are left out).
     let currentPlan: Plan
     /// The prices used.
@@ -67,6 +70,7 @@ public struct PlanningProblem: Sendable {
         var technicians: [Technician] = []
         var snapshotTechnician: [Int] = []
         var shiftsOf: [[DateInterval]] = []
+        var bookedShiftEnd: [Int: Date] = [:]
         for (index, technician) in snapshot.technicians.enumerated() {
             var shifts = technician.shifts.compactMap { shift -> DateInterval? in
                 let start = max(shift.start, now)
@@ -86,7 +90,9 @@ public struct PlanningProblem: Sendable {
                 }
                 let homeBy = now.addingTimeInterval((minutes + travel.leg(from: site, to: technician.home).minutes * 1.02 + 1) * 60)
                 if !(shifts.first.map { $0.start <= now } ?? false) || shifts[0].end < homeBy {
-                    let end = max(homeBy.addingTimeInterval(3600), shifts.first.map { $0.start <= now ? $0.end : now } ?? now)
+                    let booked = shifts.first.map { $0.start <= now ? $0.end : now } ?? now
+                    bookedShiftEnd[technicians.count] = booked
+                    let end = max(homeBy.addingTimeInterval(3600), booked)
                     if let first = shifts.first, first.start <= now { shifts.removeFirst() }
                     shifts.insert(DateInterval(start: now, end: end), at: 0)
                 }
@@ -189,6 +195,7 @@ public struct PlanningProblem: Sendable {
         self.snapshotTechnician = snapshotTechnician
         self.excluded = excluded
         self.visitOfJob = visitOfJob
+        self.bookedShiftEnd = bookedShiftEnd
 
         // The booked visits as a plan, in booked order; visits the optimiser cannot schedule there are left out.
         var routes: [PlannedRoute] = []

@@ -138,6 +138,9 @@ extension PlanningProblemTests {
         let route = try #require(outcome.review.routes.first)
         #expect(route.visits.map(\.requestId) == [1] && route.visits.first?.change == "kept")
         #expect(route.visits.first?.end == F.at("15:50"))
+        // The review shows the shift as booked, and the late drive home as overtime.
+        #expect(route.shiftEnd == F.at("16:00") && route.overtimeMinutes > 40, "\(route.shiftEnd), \(route.overtimeMinutes)")
+        #expect(outcome.review.kpis.overtimeMinutes == route.overtimeMinutes)
     }
 }
 
