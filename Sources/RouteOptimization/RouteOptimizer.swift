@@ -94,8 +94,9 @@ public struct RouteOptimizer: Sendable {
     /// The problem being solved.
     public var problem: RoutingProblem { compiled.problem }
 
-    /// Builds a plan and improves it until the limits are reached. With `threads` > 1, independent searches with
-    /// consecutive seeds run in parallel and the best plan wins (ties go to the lowest seed), so the result is
+    /// Builds a plan and improves it until the limits are reached. With `threads` > 1, searches with consecutive seeds
+    /// run in parallel, meet once halfway through the search through infeasible plans to go on from the best plan
+    /// any of them holds (`PlanExchange`), and the best plan wins (ties go to the lowest seed), so the result is
     /// deterministic for a given seed, thread count and iteration limit. Each search runs on a thread of its own, not
     /// on Swift's cooperative pool, so the caller's other tasks go on meanwhile.
     /// - Parameter options: seed, threads, limits and optional re-optimisation.
@@ -107,11 +108,13 @@ public struct RouteOptimizer: Sendable {
         if options.threads == 1 {
             outcomes = [await onThreadOfItsOwn { Self.search(context: context, start: start, seed: options.seed, limits: options.limits, onImprovement: options.onImprovement) }]
         } else {
+            let exchange = PlanExchange(searches: options.threads)
             outcomes = await withTaskGroup(of: (Int, SearchSolution, Int).self) { group in
                 for index in 0..<options.threads {
                     group.addTask {
                         let outcome = await onThreadOfItsOwn {
-                            Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits, onImprovement: options.onImprovement)
+                            Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits,
+                                        exchange: (exchange, index), onImprovement: options.onImprovement)
                         }
                         return (index, outcome.best, outcome.iterations)
                     }
@@ -148,7 +151,7 @@ public struct RouteOptimizer: Sendable {
     /// penalised time warp, then squeeze and ejection insertions of the jobs left out) first makes room to serve as
     /// many jobs as possible, then the real objective is optimised from
     /// the better of the packed and the constructed plan. With a fixed cost per route, fleet minimisation follows.
-    private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits,
+    private static func search(context: SearchContext, start: SearchSolution, seed: UInt64, limits: SearchLimits, exchange: (PlanExchange, search: Int)? = nil,
                                onImprovement: (@Sendable (Double) -> Void)?) -> (best: SearchSolution, iterations: Int) {
         var phaseStart = start
         var phase = 0.0..<1.0
@@ -184,7 +187,7 @@ public struct RouteOptimizer: Sendable {
                 // out on `fs_n50_k5` and `fs_n1000_k100` (docs/optimizer.md, figures of 2 December).
                 var timeWarp = TimeWarpSearch(context: packingContext, seed: seed ^ 0x5741_5250)
                 (searched, iterations) = timeWarp.run(from: packingStart, limits: limits, phase: 0..<searchEnd, firstIteration: iterations,
-                                                      rankingPenalties: context.compiled.jobPenalty, temperatures: .downtime)
+                                                      rankingPenalties: context.compiled.jobPenalty, temperatures: .downtime, exchange: exchange)
             }
             var absences = [Int](repeating: 0, count: context.compiled.jobCount)
             (packed, iterations) = packing.serveUnassigned(from: searched, limits: limits, phase: 0..<packingShare, firstIteration: iterations, absences: &absences, allowEmptyRoutes: true, poolMayGrow: false, squeezing: true, targetPenalty: unservable * (1 + 1e-12))

@@ -176,6 +176,8 @@ struct RelaxedSolution: Sendable {
 /// lower its violation with the same jobs served, and a feasible result becomes the best plan (the search itself
 /// goes on from the unrepaired candidate). To bound the cost, only the candidate with the least violation at the
 /// least ranked penalty since the last weight update is tried. Measured effect: docs/optimizer.md (2.).
+///
+/// Parallel searches meet halfway through (`PlanExchange`) and each goes on from the best plan any of them holds.
 struct TimeWarpSearch {
     let context: SearchContext
     var rng: SplitMix64
@@ -190,6 +192,8 @@ struct TimeWarpSearch {
     static let repairSteps = 20
     /// Probability of skipping a position during insertion (β of SISR).
     let blinkRate = 0.01
+    /// Share of the phase after which parallel searches exchange their best plans (`PlanExchange`).
+    static let exchangeShare = 0.5
 
     /// - Parameters:
     ///   - context: the search context, priced as the search should price plans.
@@ -217,10 +221,15 @@ struct TimeWarpSearch {
     /// - Returns: the best feasible plan and the overall iteration count at the end.
     /// - Complexity: per iteration O(reinserted jobs × candidate routes × n²) for routes of n visits.
     mutating func run(from start: SearchSolution, limits: SearchLimits, phase: Range<Double>, firstIteration: Int, rankingPenalties: [Double],
-                      temperatures: StringRemovalSearch.Temperatures) -> (best: SearchSolution, iterations: Int) {
+                      temperatures: StringRemovalSearch.Temperatures, exchange: (PlanExchange, search: Int)? = nil) -> (best: SearchSolution, iterations: Int) {
         let compiled = context.compiled
-        guard start.unassigned.contains(where: { !compiled.eligibleRoutes[$0].isEmpty }) else { return (start, firstIteration) }
         let rankedPenalty = { (unassigned: [Int]) in unassigned.sorted().reduce(0) { $0 + rankingPenalties[$1] } }
+        guard start.unassigned.contains(where: { !compiled.eligibleRoutes[$0].isEmpty }) else {
+            if case let (exchange, search)? = exchange { _ = exchange.offer(start, ranked: rankedPenalty(start.unassigned), search: search, waiting: false) }
+            return (start, firstIteration)
+        }
+        var exchangePending = exchange != nil
+        let exchangePoint = phase.lowerBound + Self.exchangeShare * (phase.upperBound - phase.lowerBound)
         var best = start
         var bestRanked = rankedPenalty(start.unassigned)
         var current = RelaxedSolution(start, compiled: compiled)
@@ -238,6 +247,14 @@ struct TimeWarpSearch {
         while true {
             let progress = limits.progress(afterIterations: iteration)
             if progress >= phase.upperBound { break }
+            if exchangePending, progress >= exchangePoint, case let (exchange, search)? = exchange {
+                exchangePending = false
+                if let adopted = exchange.offer(best, ranked: bestRanked, search: search, waiting: true) {
+                    best = adopted
+                    bestRanked = rankedPenalty(adopted.unassigned)
+                    current = RelaxedSolution(adopted, compiled: compiled)
+                }
+            }
             iteration += 1
             var candidate = current
             let (pending, seed) = ruin(&candidate)
@@ -273,6 +290,7 @@ struct TimeWarpSearch {
                 repairRecord = (.infinity, .infinity)
             }
         }
+        if exchangePending, case let (exchange, search)? = exchange { _ = exchange.offer(best, ranked: bestRanked, search: search, waiting: false) }
         return (best, iteration)
     }
 

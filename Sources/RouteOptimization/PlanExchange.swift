@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Where parallel searches meet once, partway through the search through infeasible plans, and each goes on from
+/// the best plan any of them holds then (least ranked penalty, then least cost, then lowest search index), so that
+/// the rest of the budget is spent on the most promising start rather than on a trajectory already behind. Every
+/// search offers exactly once: at the meeting point, waiting for the others, or when it ends before it (without
+/// waiting), so that nobody waits for a search that has gone. The result depends only on what is offered, so runs
+/// stay deterministic for a given seed and iteration limit.
+final class PlanExchange: Sendable {
+    private struct Offer: Sendable {
+        let search: Int
+        let plan: SearchSolution
+        let ranked: Double
+    }
+
+    private let searches: Int
+    private let offers = Mutex<[Offer]>([])
+
+    /// An exchange for `searches` searches.
+    init(searches: Int) {
+        self.searches = searches
+    }
+
+    /// Offers `plan` and, when `waiting`, returns the best plan offered once every search has offered (`nil` when it
+    /// is `plan` itself). Searches run on threads of their own, so the wait (a millisecond at a time) blocks no task.
+    func offer(_ plan: SearchSolution, ranked: Double, search: Int, waiting: Bool) -> SearchSolution? {
+        offers.withLock { $0.append(Offer(search: search, plan: plan, ranked: ranked)) }
+        guard waiting else { return nil }
+        var all = offers.withLock { $0 }
+        while all.count < searches {
+            usleep(1_000)
+            all = offers.withLock { $0 }
+        }
+        let best = all.min { a, b in (a.ranked, a.plan.cost, a.search) < (b.ranked, b.plan.cost, b.search) }!
+        return best.search == search ? nil : best.plan
+    }
+}
