@@ -52,9 +52,9 @@ import TruckrollTestSupport
 
     @Test func waitersAreServedWhenConnectionsComeBack() async throws {
         try await TestDatabase.withDatabase(migrated: false) { database in
-            // A generous lease timeout: this test is about every waiter being served, not about speed. When the whole
-            // suite starts at once on two cores, its other tests took 23 s for a 0.3 s lease timeout and this one
-            // passed 30 s (two local CI runs of 2 December); a waiter never served still fails it, after 5 minutes.
+            // A generous lease timeout: this test is about every waiter being served, not about speed. It passed 30 s
+            // in two local CI runs of 2 December, while password hashing still held the cooperative pool's threads
+            // (moved off it since); a waiter never served still fails it, after 5 minutes.
             let pool = PGPool(
                 configuration: database, options: .init(maxConnections: 3, leaseTimeout: .seconds(300)),
                 logger: TestDatabase.silentLogger

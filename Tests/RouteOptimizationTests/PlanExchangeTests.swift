@@ -1,5 +1,4 @@
 @testable import RouteOptimization
-import Synchronization
 import Testing
 
 @Suite("Parallel searches exchanging plans")
