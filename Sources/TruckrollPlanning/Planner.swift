@@ -51,7 +51,7 @@ extension PlanningProblem {
     private func describe(_ error: OptimizationError) -> String {
         switch error {
         case .infeasiblePinnedVisits(let technician, _):
-            "the visits in progress or locked of technician \(snapshot.technicians[snapshotTechnician[technician]].code) cannot all be kept"
+            "the visits in progress or locked of technician \(snapshot.technicians[snapshotTechnician[technician]].code) cannot all be kept in their shift: unlock or rebook a locked visit"
         case .invalidCurrentPlan(let violation): "the booked visits do not form a valid plan: \(violation)"
         case .pinnedVisitMoved(let job): "request \(snapshot.requests[requestOfJob[job]].id) is locked to a technician who cannot do it"
         }
@@ -99,7 +99,9 @@ extension PlanningProblem {
                     arrival: date(departure + travel), start: date(schedule.start), end: date(schedule.completion), travelMinutes: travel,
                     downtimeCost: downtimeCost(request, until: date(schedule.completion)), sla: slaStatus(request, restoredAt: date(schedule.completion)),
                     restoreDue: request.restoreDue, change: change, bringParts: partAdvice(for: request, technician: route.technician),
-                    why: explanationOf[job].map { explain($0) } ?? ""))
+                    why: lateLockedJobs[job].map { booked in
+                        "locked, starting \(Int((date(schedule.start).timeIntervalSince(booked) / 60).rounded())) min after its booked start: \(person.code) cannot be there sooner"
+                    } ?? explanationOf[job].map { explain($0) } ?? ""))
                 placed.append(Placed(request: requestOfJob[job], start: date(schedule.start), end: date(schedule.completion)))
                 node = routing.jobs[job].node
                 departure = schedule.completion

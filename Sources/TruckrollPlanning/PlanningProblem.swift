@@ -7,7 +7,7 @@ import RouteOptimization
 /// hours as time windows, its downtime cost per minute as weight, its restore SLA as due time with a lateness cost,
 /// and, per technician, the earliest time the parts it needs can be on site (van stock, depot pick-up, or the RMA's
 /// ETA). Visits on the way or on site are pinned first on their technician's route; locked visits are pinned at
-/// their booked time.
+/// their booked time, or as soon after it as their technician can be there.
 public struct PlanningProblem: Sendable {
     /// The snapshot it was built from.
     public let snapshot: PlanningSnapshot
@@ -26,6 +26,9 @@ public struct PlanningProblem: Sendable {
     /// When the first shift was booked to end, for routing technicians whose shift is stretched to keep their visits
     /// under way (`now` when they were off shift): overtime counts from there.
     let bookedShiftEnd: [Int: Date]
+    /// Locked visits that cannot start at their booked time, kept starting as soon as their technician can be
+    /// there, with their booked start.
+    let lateLockedJobs: [Int: Date]
     /// The booked visits, as a plan the optimiser accepts (visits it cannot schedule are left out).
     let currentPlan: Plan
     /// The prices used.
@@ -187,20 +190,63 @@ public struct PlanningProblem: Sendable {
             let (a, b) = (pinOrder[first.job]!, pinOrder[second.job]!)
             return a.rank != b.rank ? a.rank < b.rank : a.start < b.start
         }
-        let routing = RoutingProblem(
-            technicians: technicians, jobs: jobs, travel: travel.matrix(points),
-            objective: ObjectiveWeights(downtimeFactor: 1, travelCostPerMinute: policy.travelCostPerHour / 60), pinnedVisits: pins)
+        let matrix = travel.matrix(points)
+        func routingProblem(_ jobs: [Job]) -> RoutingProblem {
+            RoutingProblem(technicians: technicians, jobs: jobs, travel: matrix,
+                           objective: ObjectiveWeights(downtimeFactor: 1, travelCostPerMinute: policy.travelCostPerHour / 60), pinnedVisits: pins)
+        }
+        func plan(_ routes: [PlannedRoute]) -> Plan {
+            let placed = Set(routes.flatMap(\.jobs))
+            return Plan(routes: routes, unassigned: (0..<jobs.count).filter { !placed.contains($0) })
+        }
+        var routing = routingProblem(jobs)
+        var optimizer = try? RouteOptimizer(problem: routing)
+
+        // A locked visit its technician can no longer start at its booked time (the work under way runs late, or the
+        // drive from where they are takes longer than the time left) is kept, starting as soon as they can be there,
+        // instead of failing the whole run: its window becomes its booked start to the earliest start that route
+        // allows, so that nothing else is put before it.
+        var lateLockedJobs: [Int: Date] = [:]
+        let pinnedRoutes = Dictionary(grouping: pins) { [$0.technician, $0.shift] }
+            .map { PlannedRoute(technician: $0.key[0], shift: $0.key[1], jobs: $0.value.map(\.job)) }
+        if let strict = optimizer {
+            let broken = pinnedRoutes.filter { route in (try? strict.evaluate(plan([route]))) == nil }
+            let relaxable = Set(broken.flatMap(\.jobs).filter { visitOfJob[$0].map { $0.locked && !$0.isInProgress } ?? false })
+            var relaxed = jobs
+            for job in relaxable {
+                let booked = minute(visitOfJob[job]!.plannedStart)
+                relaxed[job].timeWindows = [TimeWindow(earliest: booked, latest: max(booked, horizonEnd))]
+            }
+            if !relaxable.isEmpty, let loose = try? RouteOptimizer(problem: routingProblem(relaxed)) {
+                var keptLate = false
+                // Routes that still cannot be kept (a locked visit past the end of its shift) keep their booked
+                // windows and fail the run, saying so.
+                for route in broken {
+                    guard let visits = try? loose.evaluate(plan([route])).visits else { continue }
+                    for visit in visits where relaxable.contains(visit.job) {
+                        let booked = relaxed[visit.job].timeWindows[0].earliest
+                        jobs[visit.job].timeWindows = [TimeWindow(earliest: booked, latest: max(booked, visit.start + 1e-6))]
+                        if visit.start > booked + 1e-6 { lateLockedJobs[visit.job] = visitOfJob[visit.job]!.plannedStart }
+                        keptLate = true
+                    }
+                }
+                if keptLate {
+                    routing = routingProblem(jobs)
+                    optimizer = try? RouteOptimizer(problem: routing)
+                }
+            }
+        }
         self.routing = routing
         self.requestOfJob = requestOfJob
         self.snapshotTechnician = snapshotTechnician
         self.excluded = excluded
         self.visitOfJob = visitOfJob
         self.bookedShiftEnd = bookedShiftEnd
+        self.lateLockedJobs = lateLockedJobs
+        self.optimizer = optimizer
 
         // The booked visits as a plan, in booked order; visits the optimiser cannot schedule there are left out.
         var routes: [PlannedRoute] = []
-        let optimizer = try? RouteOptimizer(problem: routing)
-        self.optimizer = optimizer
         var bookedJobs: [[Int]: [(start: Date, job: Int, pinned: Bool)]] = [:]
         let pinnedJobs = Set(pins.map(\.job))
         for (job, visit) in visitOfJob {
@@ -212,10 +258,6 @@ public struct PlanningProblem: Sendable {
         }
         let ordered = bookedJobs.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { key, booked in
             (key: key, entries: booked.sorted { ($0.start, $0.job) < ($1.start, $1.job) })
-        }
-        func plan(_ routes: [PlannedRoute]) -> Plan {
-            let placed = Set(routes.flatMap(\.jobs))
-            return Plan(routes: routes, unassigned: (0..<jobs.count).filter { !placed.contains($0) })
         }
         let asBooked = ordered.map { PlannedRoute(technician: $0.key[0], shift: $0.key[1], jobs: $0.entries.map(\.job)) }
         if optimizer.map({ (try? $0.evaluate(plan(asBooked))) != nil }) ?? false {

@@ -22,6 +22,13 @@ enum PlanningFixtures {
                         downtimeCostPerHour: costPerHour, restoreDue: due, parts: parts, summary: "request \(id)")
     }
 
+    /// A booked visit of `request` at `start`.
+    static func visit(_ id: Int, request: Int, technician: Int = 1, at start: String, minutes: Int = 60, status: String = "planned",
+                      locked: Bool = false) -> OpenVisit {
+        OpenVisit(id: id, version: 1, requestID: request, technicianID: technician, plannedStart: at(start), plannedMinutes: minutes,
+                  status: status, locked: locked)
+    }
+
     static func snapshot(now: Date = at("06:30"), technicians: [PlanningTechnician], requests: [PlanningRequest], visits: [OpenVisit] = [],
                          depots: [PlanningDepot] = [depot]) -> PlanningSnapshot {
         PlanningSnapshot(now: now, horizon: DateInterval(start: now, duration: 86_400), technicians: technicians,

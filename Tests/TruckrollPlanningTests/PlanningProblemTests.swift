@@ -103,8 +103,7 @@ extension PlanningProblemTests {
 
     @Test func aWhatIfRemovesTheTechnicianAndTheirBookingsAndCopiesAnother() {
         let snapshot = F.snapshot(technicians: [F.technician(1), F.technician(2, skills: ["copier": 5])], requests: [F.request(1)],
-                                  visits: [OpenVisit(id: 9, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("08:00"),
-                                                     plannedMinutes: 60, status: "planned", locked: false)])
+                                  visits: [F.visit(9, request: 1, at: "08:00")])
         let changed = WhatIf(unavailableTechnicianIDs: [1], extraTechniciansLike: [2, 2]).applied(to: snapshot)
         #expect(changed.technicians.map(\.id) == [2, -1, -2])
         #expect(changed.technicians.map(\.code) == ["T2", "EXTRA-1", "EXTRA-2"])
@@ -115,8 +114,7 @@ extension PlanningProblemTests {
 
 extension PlanningProblemTests {
     @Test func aVisitUnderWayStaysFirstOnItsTechniciansRoute() async throws {
-        let onSite = OpenVisit(id: 5, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("06:00"), plannedMinutes: 90,
-                               status: "on_site", locked: false)
+        let onSite = F.visit(5, request: 1, at: "06:00", minutes: 90, status: "on_site")
         let requests = [F.request(1, priority: "P4", costPerHour: 10)] + (2...6).map { F.request($0, priority: "P1", costPerHour: 500) }
         let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1, from: "06:00")], requests: requests, visits: [onSite]))
         let route = try #require(outcome.review.routes.first)
@@ -131,8 +129,7 @@ extension PlanningProblemTests {
     /// (the technician gets home late), instead of the whole run failing (a CI run of the demo at 15:35 in Lyon did).
     @Test func aVisitUnderWayEndingTooLateToDriveHomeIsKeptWithOvertime() async throws {
         let farSite = Coordinate(latitude: 46.0, longitude: 4.84)
-        let onSite = OpenVisit(id: 5, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("14:30"), plannedMinutes: 80,
-                               status: "on_site", locked: false)
+        let onSite = F.visit(5, request: 1, at: "14:30", minutes: 80, status: "on_site")
         let outcome = try await F.solve(F.snapshot(now: F.at("15:00"), technicians: [F.technician(1)],
                                                    requests: [F.request(1, at: farSite)], visits: [onSite]))
         let route = try #require(outcome.review.routes.first)
@@ -148,10 +145,8 @@ extension PlanningProblemTests {
     /// Locked visits whose requests are listed in the opposite order of their booked starts are kept, in time order
     /// (the optimiser keeps pinned visits in the order they are listed).
     @Test func lockedVisitsAreKeptInTheOrderOfTheirStartsWhateverTheRequestOrder() async throws {
-        let late = OpenVisit(id: 7, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("11:00"), plannedMinutes: 60,
-                             status: "planned", locked: true)
-        let early = OpenVisit(id: 8, version: 1, requestID: 2, technicianID: 1, plannedStart: F.at("09:00"), plannedMinutes: 60,
-                              status: "dispatched", locked: true)
+        let late = F.visit(7, request: 1, at: "11:00", locked: true)
+        let early = F.visit(8, request: 2, at: "09:00", status: "dispatched", locked: true)
         let outcome = try await F.solve(F.snapshot(technicians: [F.technician(1)], requests: [F.request(1), F.request(2)], visits: [late, early]))
         let route = try #require(outcome.review.routes.first)
         #expect(route.visits.map(\.requestId) == [2, 1] && route.visits.allSatisfy { $0.change == "kept" })
@@ -161,10 +156,8 @@ extension PlanningProblemTests {
     /// A technician with two visits under way (on site for one unit, and the other unit of the same site marked en
     /// route) keeps both, the one on site first, instead of the whole run failing.
     @Test func twoVisitsUnderWayForOneTechnicianAreBothKept() async throws {
-        let enRoute = OpenVisit(id: 5, version: 1, requestID: 1, technicianID: 1, plannedStart: F.at("06:00"), plannedMinutes: 60,
-                                status: "en_route", locked: false)
-        let onSite = OpenVisit(id: 6, version: 1, requestID: 2, technicianID: 1, plannedStart: F.at("06:10"), plannedMinutes: 45,
-                               status: "on_site", locked: false)
+        let enRoute = F.visit(5, request: 1, at: "06:00", status: "en_route")
+        let onSite = F.visit(6, request: 2, at: "06:10", minutes: 45, status: "on_site")
         let snapshot = F.snapshot(technicians: [F.technician(1, from: "06:00")], requests: [F.request(1), F.request(2), F.request(3)],
                                   visits: [enRoute, onSite])
         for options in [PlanningOptions(maxIterations: 2_000), PlanningOptions(repair: true, maxIterations: 2_000)] {
@@ -173,6 +166,48 @@ extension PlanningProblemTests {
             #expect(Array(route.visits.prefix(2).map(\.requestId)) == [2, 1] && route.visits.prefix(2).allSatisfy { $0.change == "kept" })
             #expect(route.visits.first?.end == F.at("06:55"))
             #expect(route.visits.map(\.requestId).sorted() == [1, 2, 3], "repair: \(options.repair)")
+        }
+    }
+}
+
+extension PlanningProblemTests {
+    /// On site until 10:30 with a visit locked for 10:00 next door: the locked visit is kept right after the work under
+    /// way, and says how late it starts, instead of the whole run failing; nothing is put before it, and a later locked
+    /// visit keeps its time.
+    @Test func aLockedVisitTheTechnicianCannotReachInTimeIsKeptAsSoonAsTheyCanBeThere() async throws {
+        let onSite = F.visit(5, request: 1, at: "09:00", minutes: 90, status: "on_site")
+        let lockedSoon = F.visit(6, request: 2, at: "10:00", locked: true)
+        let lockedLater = F.visit(7, request: 3, at: "14:00", locked: true)
+        let nextDoor = Coordinate(latitude: 45.785, longitude: 4.875)
+        let urgent = F.request(4, priority: "P1", costPerHour: 5_000)
+        let snapshot = F.snapshot(now: F.at("09:30"), technicians: [F.technician(1)],
+                                  requests: [F.request(1), F.request(2, at: nextDoor), F.request(3), urgent],
+                                  visits: [onSite, lockedSoon, lockedLater])
+        for options in [PlanningOptions(maxIterations: 2_000), PlanningOptions(repair: true, maxIterations: 2_000)] {
+            let outcome = try await F.solve(snapshot, options)
+            let route = try #require(outcome.review.routes.first)
+            #expect(Array(route.visits.prefix(2).map(\.requestId)) == [1, 2], "repair: \(options.repair)")
+            let late = try #require(route.visits.first { $0.requestId == 2 })
+            let drive = GreatCircleTravel().leg(from: F.request(1).location, to: nextDoor).minutes
+            #expect(abs(late.start.timeIntervalSince(F.at("10:30")) / 60 - drive) < 0.01, "\(late.start)")
+            #expect(late.change == "kept" && late.why.contains("min after its booked start"), "\(late.why)")
+            let later = try #require(route.visits.first { $0.requestId == 3 })
+            #expect(later.start == F.at("14:00") && later.change == "kept" && !later.why.contains("booked start"))
+            #expect(route.visits.map(\.requestId).sorted() == [1, 2, 3, 4])
+            // Kept visits are not rebooked.
+            #expect(!outcome.changes.bookings.contains { [1, 2, 3].contains($0.requestId) })
+        }
+    }
+
+    /// A locked visit that cannot end within its shift, however late it starts, still fails the run, naming the
+    /// technician and what to do.
+    @Test func aLockedVisitPastTheEndOfTheShiftFailsTheRunSayingWhatToDo() async throws {
+        let onSite = F.visit(5, request: 1, at: "14:00", minutes: 90, status: "on_site")
+        let locked = F.visit(6, request: 2, at: "15:00", minutes: 50, locked: true)
+        let snapshot = F.snapshot(now: F.at("14:30"), technicians: [F.technician(1)], requests: [F.request(1), F.request(2)],
+                                  visits: [onSite, locked])
+        await #expect { try await F.solve(snapshot) } throws: { error in
+            "\(error)".contains("technician T1 cannot all be kept in their shift: unlock or rebook a locked visit")
         }
     }
 }

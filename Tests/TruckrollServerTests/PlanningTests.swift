@@ -308,4 +308,47 @@ extension PlanningTests {
             #expect(try overlaps[0].decode(Int.self, at: 0) == 0)
         }
     }
+
+    /// A technician still on site when their next visit, locked for a set time, should start: the run succeeds, the
+    /// locked visit stays booked as it was, and the plan shows it starting late and says why.
+    @Test func aLockedVisitBehindWorkRunningLateIsKeptAndTheRunSucceeds() async throws {
+        try await Fixture.withDatabasePool { pool in
+            _ = try await Fixture.make(pool: pool, requests: 3)
+            _ = try await PlanRunStore(pool: pool).apply(try await Fixture.plan(pool), as: Fixture.dispatcher)
+            let busiest = try await pool.query("""
+                SELECT technician_id FROM visit GROUP BY technician_id ORDER BY count(*) DESC, technician_id LIMIT 1
+                """)[0].decode(Int.self, at: 0)
+            // Their first visit is on site and ends in 50 minutes; the next is locked for 51 minutes from now, at
+            // another site; any other moves to the evening. One statement, so the bookings never overlap meanwhile.
+            _ = try await pool.query("""
+                WITH mine AS (
+                    SELECT id, row_number() OVER (ORDER BY planned_start) AS n FROM visit WHERE technician_id = \(busiest)
+                )
+                UPDATE visit v SET
+                    status = CASE WHEN n = 1 THEN 'on_site' ELSE v.status END,
+                    arrived_at = CASE WHEN n = 1 THEN now() ELSE v.arrived_at END,
+                    planned_start = date_trunc('minute', now()) + CASE n WHEN 1 THEN interval '-10 minutes' WHEN 2 THEN interval '51 minutes'
+                                                                    ELSE make_interval(hours => 4 * n::int) END,
+                    planned_minutes = CASE WHEN n = 1 THEN 60 ELSE v.planned_minutes END,
+                    locked = (n = 2)
+                FROM mine WHERE v.id = mine.id
+                """)
+            let locked = try await pool.query("SELECT id, service_request_id, planned_start, version FROM visit WHERE locked")[0]
+                .decode((Int, Int, Date, Int).self)
+            let id = try await Fixture.plan(pool)
+            let run = try await Fixture.run(pool, id)
+            #expect(run["status"] == "done", "\(run["error"] ?? .null)")
+            let routes = run["result"]?.objectValue?["routes"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            let route = try #require(routes.first { $0["technician_id"]?.integerValue == busiest })
+            let visits = route["visits"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            let late = try #require(visits.first { $0["request_id"]?.integerValue == locked.1 })
+            #expect(visits.firstIndex { $0["request_id"]?.integerValue == locked.1 } == 1, "right after the visit on site")
+            #expect(late["change"] == "kept" && late["why"]?.stringValue?.contains("min after its booked start") == true, "\(late)")
+            let start = try #require(late["start"]?.stringValue.flatMap(Timestamp.parse))
+            #expect(start > locked.2)
+            _ = try await PlanRunStore(pool: pool).apply(id, as: Fixture.dispatcher)
+            let after = try await pool.query("SELECT planned_start, version, locked FROM visit WHERE id = \(locked.0)")[0].decode((Date, Int, Bool).self)
+            #expect(after.0 == locked.2 && after.1 == locked.3 && after.2, "applying leaves the locked booking as it was")
+        }
+    }
 }
