@@ -11,7 +11,7 @@ import Synchronization
 /// the best plan any of them holds then (least ranked penalty, then least cost, then lowest search index), so that
 /// the rest of the budget is spent on the most promising start rather than on a trajectory already behind. Every
 /// search offers exactly once: at the meeting point, waiting for the others, or when it ends before it (without
-/// waiting), so that nobody waits for a search that has gone. The result depends only on what is offered, so runs
+/// waiting), so that nobody waits for a search that has gone; one that gets no thread of its own withdraws instead. The result depends only on what is offered, so runs
 /// stay deterministic for a given seed and iteration limit.
 final class PlanExchange: Sendable {
     private struct Offer: Sendable {
@@ -20,25 +20,37 @@ final class PlanExchange: Sendable {
         let ranked: Double
     }
 
+    private struct State {
+        var offers: [Offer] = []
+        /// Searches that will not come (run without meeting the others).
+        var withdrawn = 0
+    }
+
     private let searches: Int
-    private let offers = Mutex<[Offer]>([])
+    private let state = Mutex(State())
 
     /// An exchange for `searches` searches.
     init(searches: Int) {
         self.searches = searches
     }
 
-    /// Offers `plan` and, when `waiting`, returns the best plan offered once every search has offered (`nil` when it
-    /// is `plan` itself). Searches run on threads of their own, so the wait (a millisecond at a time) blocks no task.
+    /// Offers `plan` and, when `waiting`, returns the best plan offered once every search has offered or withdrawn
+    /// (`nil` when it is `plan` itself). Searches run on threads of their own, so the wait (a millisecond at a time)
+    /// blocks no task.
     func offer(_ plan: SearchSolution, ranked: Double, search: Int, waiting: Bool) -> SearchSolution? {
-        offers.withLock { $0.append(Offer(search: search, plan: plan, ranked: ranked)) }
+        state.withLock { $0.offers.append(Offer(search: search, plan: plan, ranked: ranked)) }
         guard waiting else { return nil }
-        var all = offers.withLock { $0 }
-        while all.count < searches {
+        var all = state.withLock { $0 }
+        while all.offers.count + all.withdrawn < searches {
             usleep(1_000)
-            all = offers.withLock { $0 }
+            all = state.withLock { $0 }
         }
-        let best = all.min { a, b in (a.ranked, a.plan.cost, a.search) < (b.ranked, b.plan.cost, b.search) }!
+        let best = all.offers.min { a, b in (a.ranked, a.plan.cost, a.search) < (b.ranked, b.plan.cost, b.search) }!
         return best.search == search ? nil : best.plan
+    }
+
+    /// Tells the others not to wait for a search that runs without meeting them.
+    func withdraw() {
+        state.withLock { $0.withdrawn += 1 }
     }
 }

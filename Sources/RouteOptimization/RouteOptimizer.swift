@@ -112,9 +112,15 @@ public struct RouteOptimizer: Sendable {
             outcomes = await withTaskGroup(of: (Int, SearchSolution, Int).self) { group in
                 for index in 0..<options.threads {
                     group.addTask {
+                        let seed = options.seed &+ UInt64(index)
                         let outcome = await onThreadOfItsOwn {
-                            Self.search(context: context, start: start, seed: options.seed &+ UInt64(index), limits: options.limits,
-                                        exchange: (exchange, index), onImprovement: options.onImprovement)
+                            Self.search(context: context, start: start, seed: seed, limits: options.limits, exchange: (exchange, index),
+                                        onImprovement: options.onImprovement)
+                        } otherwise: {
+                            // On a pool thread, waiting at the meeting point could hold the thread a search still to
+                            // start needs: this one goes without meeting the others.
+                            exchange.withdraw()
+                            return Self.search(context: context, start: start, seed: seed, limits: options.limits, onImprovement: options.onImprovement)
                         }
                         return (index, outcome.best, outcome.iterations)
                     }

@@ -10,7 +10,12 @@ import Darwin
 /// CPU work; on Swift's cooperative pool (one thread per core) it would hold a pool thread all that time, and two
 /// searches on a two-core machine would stall every other task of the process (HTTP handlers, database leases,
 /// timers) until they end.
-func onThreadOfItsOwn<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+///
+/// When no thread can be had (resource limits), `fallback` runs on the caller's thread instead of failing; it must not
+/// wait for other work that may need that thread.
+func onThreadOfItsOwn<Value: Sendable>(
+    _ work: @escaping @Sendable () -> Value, otherwise fallback: (() -> Value)? = nil
+) async -> Value {
     await withCheckedContinuation { continuation in
         let job = Unmanaged.passRetained(ThreadJob { continuation.resume(returning: work()) })
         var thread = pthread_t()
@@ -21,8 +26,8 @@ func onThreadOfItsOwn<Value: Sendable>(_ work: @escaping @Sendable () -> Value) 
         if created == 0 {
             pthread_detach(thread)
         } else {
-            // No thread to be had (resource limits): run here rather than fail.
-            job.takeRetainedValue().run()
+            job.release()
+            continuation.resume(returning: (fallback ?? work)())
         }
     }
 }

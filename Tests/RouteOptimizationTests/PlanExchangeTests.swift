@@ -31,6 +31,18 @@ struct PlanExchangeTests {
         #expect(adoptedBySecond == nil, "the search holding the best plan keeps its own")
     }
 
+    @Test("a search that withdraws (it got no thread of its own) is not waited for")
+    func withdrawnSearchesAreNotWaitedFor() async {
+        let (_, context, start) = TimeWarpSearchTests.overSubscribedStart(seed: 3)
+        let worse = Self.plan(start, leavingOut: 2, context: context)
+        let exchange = PlanExchange(searches: 3)
+        exchange.withdraw()
+        async let first = onThreadOfItsOwn { exchange.offer(worse, ranked: 200_000, search: 0, waiting: true) }
+        async let second = onThreadOfItsOwn { exchange.offer(start, ranked: 100_000, search: 1, waiting: true) }
+        let (adoptedByFirst, adoptedBySecond) = await (first, second)
+        #expect(adoptedByFirst?.cost == start.cost && adoptedBySecond == nil)
+    }
+
     @Test("on over-subscribed days, two and three searches meet, end, and give the same plan for the same seed", arguments: [2, 3])
     func parallelSearchesMeetAndStayDeterministic(threads: Int) async throws {
         let problem = TimeWarpSearchTests.overSubscribed(seed: 11, jobs: 20)
