@@ -307,5 +307,6 @@ public func runPlanningWorkers(configuration: TruckrollConfiguration, count: Int
     let group = ServiceGroup(configuration: .init(
         services: [.init(service: PoolService(pool: pool))] + planningWorkers(count: count, pool: pool, travel: configuration.travel, logger: logger).map { .init(service: $0) },
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    logger.info("planning workers started", metadata: ["workers": "\(count)"])
     try await group.run()
 }

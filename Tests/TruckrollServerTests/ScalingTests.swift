@@ -93,7 +93,10 @@ import Glibc
         let workerA = try processes.start(CommandLineTests.executable, ["worker", "--workers", "1"], environment: viaBouncer, name: "worker-a")
         let (alone, aloneSeconds) = try await queueAndWait(runs: 4, apis: [api1, api2], database: database)
         let workerB = try processes.start(CommandLineTests.executable, ["worker", "--workers", "1"], environment: viaBouncer, name: "worker-b")
-        try await Task.sleep(for: .seconds(2))  // its start-up migration check
+        // Past its start-up migration check, so that it is there to take its share of the runs.
+        for _ in 0..<600 where !workerB.logLines().contains(where: { $0["message"] as? String == "planning workers started" }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let (together, togetherSeconds) = try await queueAndWait(runs: 8, apis: [api2, api1], database: database)
         print("scaling: planning runs of 1 s: 1 worker \(Int(Double(alone.count) / aloneSeconds * 60)) runs/min, "
               + "2 workers \(Int(Double(together.count) / togetherSeconds * 60)) runs/min")
