@@ -11,8 +11,8 @@ import Synchronization
 /// the best plan any of them holds then (least ranked penalty, then least cost, then lowest search index), so that
 /// the rest of the budget is spent on the most promising start rather than on a trajectory already behind. Every
 /// search offers exactly once: at the meeting point, waiting for the others, or when it ends before it (without
-/// waiting), so that nobody waits for a search that has gone; one that gets no thread of its own withdraws instead. The result depends only on what is offered, so runs
-/// stay deterministic for a given seed and iteration limit.
+/// waiting), so that nobody waits for a search that has gone; one that gets no thread of its own withdraws instead.
+/// The result depends only on what is offered, so runs stay deterministic for a given seed and iteration limit.
 final class PlanExchange: Sendable {
     private struct Offer: Sendable {
         let search: Int
