@@ -94,14 +94,17 @@ extension PlanningProblem {
                     || visit.plannedMinutes != Self.bookedMinutes(schedule.completion - schedule.start): "moved"
                 default: "unchanged"
                 }
+                let why = if lateLockedJobs.contains(job), let booked = visit?.plannedStart {
+                    "locked, starting \(Int((date(schedule.start).timeIntervalSince(booked) / 60).rounded())) min after its booked start: \(person.code) cannot be there sooner"
+                } else {
+                    explanationOf[job].map { explain($0) } ?? ""
+                }
                 reviews.append(VisitReview(
                     requestId: request.id, visitId: visit?.id, priority: request.priority, summary: request.summary,
                     arrival: date(departure + travel), start: date(schedule.start), end: date(schedule.completion), travelMinutes: travel,
                     downtimeCost: downtimeCost(request, until: date(schedule.completion)), sla: slaStatus(request, restoredAt: date(schedule.completion)),
                     restoreDue: request.restoreDue, change: change, bringParts: partAdvice(for: request, technician: route.technician),
-                    why: lateLockedJobs[job].map { booked in
-                        "locked, starting \(Int((date(schedule.start).timeIntervalSince(booked) / 60).rounded())) min after its booked start: \(person.code) cannot be there sooner"
-                    } ?? explanationOf[job].map { explain($0) } ?? ""))
+                    why: why))
                 placed.append(Placed(request: requestOfJob[job], start: date(schedule.start), end: date(schedule.completion)))
                 node = routing.jobs[job].node
                 departure = schedule.completion

@@ -26,9 +26,9 @@ public struct PlanningProblem: Sendable {
     /// When the first shift was booked to end, for routing technicians whose shift is stretched to keep their visits
     /// under way (`now` when they were off shift): overtime counts from there.
     let bookedShiftEnd: [Int: Date]
-    /// Locked visits that cannot start at their booked time, kept starting as soon as their technician can be
-    /// there, with their booked start.
-    let lateLockedJobs: [Int: Date]
+    /// Jobs of locked visits that cannot start at their booked time, kept starting as soon as their technician can
+    /// be there.
+    let lateLockedJobs: Set<Int>
     /// The booked visits, as a plan the optimiser accepts (visits it cannot schedule are left out).
     let currentPlan: Plan
     /// The prices used.
@@ -206,7 +206,7 @@ public struct PlanningProblem: Sendable {
         // drive from where they are takes longer than the time left) is kept, starting as soon as they can be there,
         // instead of failing the whole run: its window becomes its booked start to the earliest start that route
         // allows, so that nothing else is put before it.
-        var lateLockedJobs: [Int: Date] = [:]
+        var lateLockedJobs: Set<Int> = []
         let pinnedRoutes = Dictionary(grouping: pins) { [$0.technician, $0.shift] }
             .map { PlannedRoute(technician: $0.key[0], shift: $0.key[1], jobs: $0.value.map(\.job)) }
         if let strict = optimizer {
@@ -226,7 +226,7 @@ public struct PlanningProblem: Sendable {
                     for visit in visits where relaxable.contains(visit.job) {
                         let booked = relaxed[visit.job].timeWindows[0].earliest
                         jobs[visit.job].timeWindows = [TimeWindow(earliest: booked, latest: max(booked, visit.start + 1e-6))]
-                        if visit.start > booked + 1e-6 { lateLockedJobs[visit.job] = visitOfJob[visit.job]!.plannedStart }
+                        if visit.start > booked + 1e-6 { lateLockedJobs.insert(visit.job) }
                         keptLate = true
                     }
                 }
